@@ -1,0 +1,154 @@
+# tapswitch - a userspace Ethernet switch on tap devices.
+#
+#   make            build tapswitch and tapswitchctl (installs missing
+#                   Debian build packages first)
+#   make demo       build, then run a three-host lab through tapswitch
+#   make test       build, then run the unit and black-box tests
+#   make asan|tsan  the same tests under sanitizers, in build-asan/, build-tsan/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+BUILD      ?= build
+
+PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
+CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wundef \
+           -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition
+CFLAGS  += $(if $(filter 0,$(WERROR)),,-Werror) -MMD -MP $(SAN)
+LDFLAGS += -pthread $(SAN)
+LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Debian packages the build, the tests and the demo need, and a command
+# that shows each is there.
+DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
+	libnl-route-3-dev:libnl-route-3.0 libnl-3-dev:libnl-3.0 check:check
+DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
+DEB_BUILD_TOOLS := gcc:gcc make:make
+
+FDB_SRC  := fdb/fdb.c
+DP_SRC   := dataplane/dp.c dataplane/port_mem.c dataplane/port_tap.c
+CTL_SRC  := cli/ctl_wire.c
+SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
+	switch/log.c
+CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+TAPSWITCH    := $(BUILD)/tapswitch
+TAPSWITCHCTL := $(BUILD)/tapswitchctl
+PKTIO        := $(BUILD)/tests/tools/pktio
+UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
+	$(BUILD)/tests/check_ctl
+
+.PHONY: all deps demo test unit-test netns-test asan tsan install clean \
+	bench
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory binaries
+
+binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO)
+
+# Install what is missing, once: apt-get update, then exactly the packages
+# whose pkg-config module or command is absent.
+deps:
+	$(Q)missing=; \
+	for p in $(DEB_PKGS); do \
+		$(PKG_CONFIG) --exists $${p#*:} 2>/dev/null || missing="$$missing $${p%%:*}"; \
+	done; \
+	for p in $(DEB_TOOLS) $(DEB_BUILD_TOOLS); do \
+		command -v $${p#*:} >/dev/null 2>&1 || missing="$$missing $${p%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "Error: missing Debian packages:$$missing (run as root, or install them)" >&2; exit 1; \
+		fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+$(TAPSWITCH): $(call obj,$(SW_SRC) $(DP_SRC) $(FDB_SRC) $(CTL_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TAPSWITCHCTL): $(call obj,$(CLI_SRC) $(CTL_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(PKTIO): $(call obj,tests/tools/pktio.c)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/check_fdb: $(call obj,tests/check_fdb.c $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_dataplane: $(call obj,tests/check_dataplane.c \
+		$(DP_SRC) $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_ctl: $(call obj,tests/check_ctl.c $(CTL_SRC) \
+		cli/ctl_format.c)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: CFLAGS += $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+
+demo: all
+	$(Q)BUILD=$(BUILD) tests/demo.sh
+
+test: all
+	$(Q)$(MAKE) --no-print-directory $(UNIT_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+unit-test: all
+	$(Q)$(MAKE) --no-print-directory $(UNIT_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+netns-test: all
+	$(Q)BUILD=$(BUILD) tests/run.sh netns
+
+# Sanitizer builds live in their own directories and run the same suites.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" binaries $(subst $(BUILD),build-asan,$(UNIT_TESTS))
+	$(Q)BUILD=build-asan CK_FORK=no \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan \
+		SAN="-fsanitize=thread" CFLAGS="-O1 -g" \
+		binaries $(subst $(BUILD),build-tsan,$(UNIT_TESTS))
+	$(Q)BUILD=build-tsan CK_FORK=no \
+		TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+		tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(TAPSWITCH) $(DESTDIR)$(PREFIX)/sbin/tapswitch
+	install -m 0755 $(TAPSWITCHCTL) $(DESTDIR)$(PREFIX)/bin/tapswitchctl
+
+clean:
+	rm -rf build build-asan build-tsan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

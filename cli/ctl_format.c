@@ -1,0 +1,210 @@
+/*
+ * ctl_format.c - text and JSON output for tapswitchctl.
+ */
+#include "cli/ctl_format.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_stat(const struct ctl_field *f)
+{
+	return !strncmp(f->key, "stats.", 6);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_value(FILE *out, const struct ctl_field *f)
+{
+	switch (f->type) {
+	case CTL_NUM:
+		fputs(f->value, out);
+		break;
+	case CTL_BOOL:
+		fputs(strcmp(f->value, "0") ? "true" : "false", out);
+		break;
+	case CTL_LIST: {
+		const char *w = f->value;
+
+		fputc('[', out);
+		while (*w) {
+			size_t len = strcspn(w, ",");
+			char word[256];
+
+			snprintf(word, sizeof(word), "%.*s", (int)len, w);
+			if (w != f->value)
+				fputc(',', out);
+			json_string(out, word);
+			w += len;
+			if (*w == ',')
+				w++;
+		}
+		fputc(']', out);
+		break;
+	}
+	case CTL_STR:
+	default:
+		json_string(out, f->value);
+	}
+}
+
+static void json_record(FILE *out, const struct ctl_record *rec, bool stats)
+{
+	const char *open_group = NULL;
+	size_t group_len = 0;
+	bool first = true, first_in_group = true;
+
+	fputc('{', out);
+	for (unsigned int i = 0; i < rec->n_fields; i++) {
+		const struct ctl_field *f = &rec->fields[i];
+		const char *dot = strchr(f->key, '.');
+		const char *key = f->key;
+
+		if (is_stat(f) && !stats)
+			continue;
+		/* Close a group the key does not belong to. */
+		if (open_group && (!dot || (size_t)(dot - f->key) != group_len ||
+				   strncmp(f->key, open_group, group_len))) {
+			fputc('}', out);
+			open_group = NULL;
+		}
+		if (dot && !open_group) {
+			char group[64];
+
+			snprintf(group, sizeof(group), "%.*s",
+				 (int)(dot - f->key), f->key);
+			if (!first)
+				fputc(',', out);
+			json_string(out, group);
+			fputs(":{", out);
+			open_group = f->key;
+			group_len = dot - f->key;
+			first_in_group = true;
+			first = false;
+		}
+		if (dot) {
+			key = dot + 1;
+			if (!first_in_group)
+				fputc(',', out);
+			first_in_group = false;
+		} else {
+			if (!first)
+				fputc(',', out);
+			first = false;
+		}
+		json_string(out, key);
+		fputc(':', out);
+		json_value(out, f);
+	}
+	if (open_group)
+		fputc('}', out);
+	fputc('}', out);
+}
+
+static void text_field(FILE *out, const struct ctl_record *rec,
+		       const struct ctl_field *f, bool *first)
+{
+	const char *key = is_stat(f) ? f->key + 6 : f->key;
+
+	if (!*first)
+		fputc(' ', out);
+	*first = false;
+	/* The record's name comes bare: the MAC of an entry, the port name
+	 * of a port. */
+	if (!strcmp(key, "mac") ||
+	    (!strcmp(key, "ifname") && strcmp(rec->kind, "fdb"))) {
+		fputs(f->value, out);
+		return;
+	}
+	if (!strcmp(key, "ifname")) {
+		fprintf(out, "dev %s", f->value);
+		return;
+	}
+	switch (f->type) {
+	case CTL_LIST: {
+		/* Flags print as bare words; an empty list prints nothing. */
+		bool any = false;
+
+		for (const char *w = f->value; *w; w++) {
+			fputc(*w == ',' ? ' ' : *w, out);
+			any = true;
+		}
+		if (!any)
+			*first = true;	/* nothing written: no separator */
+		return;
+	}
+	case CTL_BOOL:
+		fprintf(out, "%s %s", key, strcmp(f->value, "0") ? "on" : "off");
+		return;
+	case CTL_NUM:
+		if (!strcmp(key, "group_fwd_mask")) {
+			fprintf(out, "%s %#llx", key, strtoull(f->value, NULL, 10));
+			return;
+		}
+		/* fall through */
+	case CTL_STR:
+	default:
+		fprintf(out, "%s %s", key, f->value);
+	}
+}
+
+static void text_record(FILE *out, const struct ctl_record *rec, bool stats)
+{
+	bool first = true, any_stats = false;
+
+	for (unsigned int i = 0; i < rec->n_fields; i++)
+		if (!is_stat(&rec->fields[i]))
+			text_field(out, rec, &rec->fields[i], &first);
+	fputc('\n', out);
+	if (!stats)
+		return;
+	first = true;
+	for (unsigned int i = 0; i < rec->n_fields; i++) {
+		if (!is_stat(&rec->fields[i]))
+			continue;
+		if (!any_stats)
+			fputs("    ", out);
+		any_stats = true;
+		text_field(out, rec, &rec->fields[i], &first);
+	}
+	if (any_stats)
+		fputc('\n', out);
+}
+
+void ctl_format(FILE *out, const struct ctl_response *resp, bool json,
+		bool stats, bool single)
+{
+	if (!json) {
+		for (unsigned int i = 0; i < resp->n_records; i++)
+			text_record(out, &resp->records[i], stats);
+		return;
+	}
+	if (single) {
+		if (resp->n_records)
+			json_record(out, &resp->records[0], stats);
+		else
+			fputs("{}", out);
+		fputc('\n', out);
+		return;
+	}
+	fputc('[', out);
+	for (unsigned int i = 0; i < resp->n_records; i++) {
+		if (i)
+			fputc(',', out);
+		json_record(out, &resp->records[i], stats);
+	}
+	fputs("]\n", out);
+}

@@ -1,0 +1,247 @@
+/*
+ * ctl_wire.c - the control protocol's encoding and decoding.
+ */
+#include "cli/ctl_wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int ctl_request_send(int fd, int argc, char *const argv[])
+{
+	char buf[CTL_MAX_REQUEST];
+	size_t len = 0;
+
+	if (argc > CTL_MAX_WORDS)
+		return -EINVAL;
+	for (int i = 0; i < argc; i++) {
+		size_t wlen = strlen(argv[i]);
+
+		if (!wlen || strchr(argv[i], '\n'))
+			return -EINVAL;
+		if (len + wlen + 2 >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf + len, argv[i], wlen);
+		len += wlen;
+		buf[len++] = '\n';
+	}
+	buf[len++] = '\n';
+	return write_all(fd, buf, len);
+}
+
+int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
+		     int max_words)
+{
+	size_t len = 0;
+	int argc = 0;
+	char *word;
+
+	/* Read until the empty line: "\n\n", or a lone "\n" at the start. */
+	for (;;) {
+		ssize_t n;
+
+		if (len >= 1 && buf[len - 1] == '\n' &&
+		    (len == 1 || buf[len - 2] == '\n'))
+			break;
+		if (len + 1 >= size)
+			return -EMSGSIZE;
+		n = read(fd, buf + len, 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EPROTO;
+		len += n;
+	}
+	buf[len - 1] = '\0';
+	for (word = buf; *word; ) {
+		char *nl = strchr(word, '\n');
+
+		if (argc >= max_words)
+			return -EMSGSIZE;
+		*nl = '\0';
+		argv[argc++] = word;
+		word = nl + 1;
+	}
+	return argc;
+}
+
+void ctl_put_obj(FILE *out, const char *kind)
+{
+	fprintf(out, "obj %s\n", kind);
+}
+
+/* Values must stay on one line. */
+static void put_clean(FILE *out, const char *value)
+{
+	for (; *value; value++)
+		fputc(*value == '\n' ? ' ' : *value, out);
+	fputc('\n', out);
+}
+
+void ctl_put_str(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, "s %s=", key);
+	put_clean(out, value);
+}
+
+void ctl_put_num(FILE *out, const char *key, uint64_t value)
+{
+	fprintf(out, "n %s=%llu\n", key, (unsigned long long)value);
+}
+
+void ctl_put_bool(FILE *out, const char *key, bool value)
+{
+	fprintf(out, "b %s=%d\n", key, value ? 1 : 0);
+}
+
+void ctl_put_list(FILE *out, const char *key, const char *const *words)
+{
+	fprintf(out, "l %s=", key);
+	for (int i = 0; words[i]; i++)
+		fprintf(out, "%s%s", i ? "," : "", words[i]);
+	fputc('\n', out);
+}
+
+void ctl_put_status(FILE *out, int status, const char *error)
+{
+	if (error) {
+		fputs("error ", out);
+		put_clean(out, error);
+	}
+	fprintf(out, "status %d\n\n", status);
+}
+
+static int resp_add_record(struct ctl_response *resp, const char *kind)
+{
+	struct ctl_record *recs, *rec;
+
+	recs = realloc(resp->records, (resp->n_records + 1) * sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	resp->records = recs;
+	rec = &recs[resp->n_records];
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = strdup(kind);
+	if (!rec->kind)
+		return -ENOMEM;
+	resp->n_records++;
+	return 0;
+}
+
+static int resp_add_field(struct ctl_response *resp, char type, char *kv)
+{
+	struct ctl_record *rec;
+	struct ctl_field *fields, *f;
+	char *eq = strchr(kv, '=');
+
+	if (!resp->n_records || !eq || eq == kv)
+		return -EPROTO;
+	if (type != CTL_STR && type != CTL_NUM && type != CTL_BOOL &&
+	    type != CTL_LIST)
+		return -EPROTO;
+	rec = &resp->records[resp->n_records - 1];
+	fields = realloc(rec->fields, (rec->n_fields + 1) * sizeof(*fields));
+	if (!fields)
+		return -ENOMEM;
+	rec->fields = fields;
+	f = &fields[rec->n_fields];
+	*eq = '\0';
+	f->type = type;
+	f->key = strdup(kv);
+	f->value = strdup(eq + 1);
+	if (!f->key || !f->value) {
+		free(f->key);
+		free(f->value);
+		return -ENOMEM;
+	}
+	rec->n_fields++;
+	return 0;
+}
+
+int ctl_response_parse(FILE *in, struct ctl_response *resp)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int err = -EPROTO;
+
+	memset(resp, 0, sizeof(*resp));
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (line[len - 1] != '\n')
+			break;
+		line[--len] = '\0';
+		if (!strncmp(line, "obj ", 4)) {
+			err = resp_add_record(resp, line + 4);
+		} else if (!strncmp(line, "error ", 6)) {
+			free(resp->error);
+			resp->error = strdup(line + 6);
+			err = resp->error ? 0 : -ENOMEM;
+		} else if (!strncmp(line, "status ", 7)) {
+			char *end;
+
+			resp->status = strtol(line + 7, &end, 10);
+			err = *end ? -EPROTO : 0;
+			if (!err) {
+				/* The empty line must follow. */
+				len = getline(&line, &cap, in);
+				err = len == 1 && line[0] == '\n' ? 0 : -EPROTO;
+				free(line);
+				return err;
+			}
+		} else if (len > 2 && line[1] == ' ') {
+			err = resp_add_field(resp, line[0], line + 2);
+		} else {
+			err = -EPROTO;
+		}
+		if (err)
+			break;
+	}
+	free(line);
+	return err ? err : -EPROTO;
+}
+
+void ctl_response_free(struct ctl_response *resp)
+{
+	for (unsigned int i = 0; i < resp->n_records; i++) {
+		struct ctl_record *rec = &resp->records[i];
+
+		for (unsigned int k = 0; k < rec->n_fields; k++) {
+			free(rec->fields[k].key);
+			free(rec->fields[k].value);
+		}
+		free(rec->fields);
+		free(rec->kind);
+	}
+	free(resp->records);
+	free(resp->error);
+	memset(resp, 0, sizeof(*resp));
+}
+
+const struct ctl_field *ctl_record_get(const struct ctl_record *rec,
+				       const char *key)
+{
+	for (unsigned int i = 0; i < rec->n_fields; i++)
+		if (!strcmp(rec->fields[i].key, key))
+			return &rec->fields[i];
+	return NULL;
+}

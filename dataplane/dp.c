@@ -1,0 +1,592 @@
+/*
+ * dp.c - port table, poll threads and the per-frame pipeline.
+ */
+#include "dataplane/dp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+/* A counter only its owner thread writes: no locked instruction needed. */
+#define OWN_ADD(p, v) STORE((p), LOAD(p) + (v))
+
+/*
+ * The configuration snapshot the pipeline reads.  Immutable once
+ * published: the control thread copies, edits, publishes, and frees the old
+ * one after a grace period.
+ */
+struct dp_conf {
+	struct rcu_head rcu;
+	uint16_t group_fwd_mask;
+	bool learning;			/* ageing_time != 0 */
+	uint32_t n_active;
+	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
+	struct dp_port *port[DP_MAX_PORTS];
+	uint32_t flags[DP_MAX_PORTS];
+};
+
+/* Per-port poll thread state, owned by the control side. */
+struct dp_poller {
+	pthread_t thread;
+	int stop_fd;			/* eventfd: the control side says stop */
+	struct dp *dp;
+	struct dp_port *port;
+	bool running;
+};
+
+struct dp {
+	struct fdb *fdb;
+	struct dp_conf *conf;		/* RCU-published */
+	struct dp_poller pollers[DP_MAX_PORTS];
+	dp_port_gone_func *gone_cb;
+	void *gone_arg;
+};
+
+/* Where pass one sends a frame. */
+enum {
+	DP_TO_DROP = -1,
+	DP_TO_FLOOD = -2,
+};
+
+uint64_t dp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- configuration snapshots (control thread) ---- */
+
+static struct dp_conf *dp_conf_get(struct dp *dp)
+{
+	/* The control side is the only writer: a plain load is enough. */
+	return dp->conf;
+}
+
+static struct dp_conf *dp_conf_copy(struct dp *dp)
+{
+	struct dp_conf *conf = malloc(sizeof(*conf));
+
+	if (conf)
+		memcpy(conf, dp_conf_get(dp), sizeof(*conf));
+	return conf;
+}
+
+static void dp_conf_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct dp_conf, rcu));
+}
+
+static void dp_conf_publish(struct dp *dp, struct dp_conf *conf)
+{
+	struct dp_conf *old = dp->conf;
+
+	rcu_assign_pointer(dp->conf, conf);
+	if (old)
+		call_rcu(&old->rcu, dp_conf_free_rcu);
+}
+
+static void dp_conf_rebuild_active(struct dp_conf *conf)
+{
+	conf->n_active = 0;
+	for (uint32_t i = 0; i < DP_MAX_PORTS; i++)
+		if (conf->port[i])
+			conf->active[conf->n_active++] = i;
+}
+
+struct dp *dp_create(struct fdb *fdb)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+
+	if (!dp)
+		return NULL;
+	dp->fdb = fdb;
+	dp->conf = calloc(1, sizeof(*dp->conf));
+	if (!dp->conf) {
+		free(dp);
+		return NULL;
+	}
+	dp->conf->learning = true;
+	return dp;
+}
+
+void dp_destroy(struct dp *dp)
+{
+	if (!dp)
+		return;
+	for (uint32_t i = 0; i < DP_MAX_PORTS; i++)
+		if (dp->conf->port[i])
+			dp_port_detach(dp, i);
+	synchronize_rcu();
+	free(dp->conf);
+	free(dp);
+}
+
+void dp_set_port_gone_cb(struct dp *dp, dp_port_gone_func *cb, void *arg)
+{
+	dp->gone_cb = cb;
+	dp->gone_arg = arg;
+}
+
+struct fdb *dp_fdb(const struct dp *dp)
+{
+	return dp->fdb;
+}
+
+/* ---- the pipeline ---- */
+
+static bool dp_mac_is_zero(const uint8_t *mac)
+{
+	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+static bool dp_mac_is_bcast(const uint8_t *mac)
+{
+	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+}
+
+/* 01:80:C2:00:00:0X, the IEEE 802.1 reserved group addresses. */
+static bool dp_mac_is_link_local(const uint8_t *mac)
+{
+	return mac[0] == 0x01 && mac[1] == 0x80 && mac[2] == 0xc2 &&
+	       mac[3] == 0 && mac[4] == 0 && (mac[5] & 0xf0) == 0;
+}
+
+/*
+ * Pass one for one frame: classify, learn, look up.  Returns a port index,
+ * DP_TO_FLOOD (with *flood_flag set) or DP_TO_DROP.  Caller holds
+ * rcu_read_lock().
+ */
+static int dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
+			 struct dp_port *in, uint32_t in_flags,
+			 const struct dp_frame *f, uint64_t now_ms,
+			 uint32_t *flood_flag)
+{
+	const uint8_t *dst = f->data, *src = f->data + 6;
+	struct dp_port_stats *st = &in->stats;
+	bool forward_ll = false;
+	uint32_t out;
+
+	if (f->len < DP_ETH_HLEN) {
+		OWN_ADD(&st->drop_runt, 1);
+		return DP_TO_DROP;
+	}
+	if ((src[0] & 1) || dp_mac_is_zero(src)) {
+		OWN_ADD(&st->drop_src, 1);
+		return DP_TO_DROP;
+	}
+	if (caa_unlikely(dp_mac_is_link_local(dst))) {
+		/* Pause frames never cross a bridge, and teach it nothing. */
+		if (dst[5] == 0x01) {
+			OWN_ADD(&st->drop_link_local, 1);
+			return DP_TO_DROP;
+		}
+		/* BPDUs are forwarded while STP is off (always, here). */
+		forward_ll = dst[5] == 0x00 ||
+			     (conf->group_fwd_mask & (1u << dst[5]));
+	}
+
+	/*
+	 * Learn before the link-local verdict: Linux learns from link-local
+	 * frames it consumes, too.  A failure to learn (limit, memory) only
+	 * means later frames to this MAC keep flooding; fdb/ counts it.
+	 */
+	if (conf->learning && (in_flags & DP_PORT_LEARNING))
+		fdb_learn_rcu(dp->fdb, 0, src, in->index, now_ms, NULL);
+
+	if (caa_unlikely(dp_mac_is_link_local(dst)) && !forward_ll) {
+		OWN_ADD(&st->drop_link_local, 1);
+		return DP_TO_DROP;
+	}
+
+	if (dst[0] & 1) {
+		*flood_flag = dp_mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
+						     DP_PORT_MCAST_FLOOD;
+		return DP_TO_FLOOD;
+	}
+	out = fdb_lookup_rcu(dp->fdb, 0, dst);
+	if (out == FDB_NO_PORT || !conf->port[out]) {
+		*flood_flag = DP_PORT_FLOOD;
+		return DP_TO_FLOOD;
+	}
+	if (out == in->index) {
+		OWN_ADD(&st->drop_same_port, 1);
+		return DP_TO_DROP;
+	}
+	return out;
+}
+
+static void dp_tx(struct dp_port *out, const struct dp_frame *f)
+{
+	int err = out->ops->tx(out, f->data, f->len);
+
+	if (err) {
+		ADD(&out->stats.tx_errors, 1);
+		return;
+	}
+	ADD(&out->stats.tx_packets, 1);
+	ADD(&out->stats.tx_bytes, f->len);
+}
+
+void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
+	      unsigned int n, uint64_t now_ms)
+{
+	uint32_t flood_flag[DP_BURST];
+	int to[DP_BURST];
+	struct dp_conf *conf;
+	struct dp_port *in;
+	uint32_t in_flags;
+
+	while (n > DP_BURST) {
+		dp_input(dp, index, frames, DP_BURST, now_ms);
+		frames += DP_BURST;
+		n -= DP_BURST;
+	}
+
+	/* Pass one: decide every frame's destination. */
+	rcu_read_lock();
+	conf = rcu_dereference(dp->conf);
+	in = conf->port[index];
+	if (!in) {
+		rcu_read_unlock();
+		return;
+	}
+	in_flags = conf->flags[index];
+	for (unsigned int i = 0; i < n; i++) {
+		OWN_ADD(&in->stats.rx_packets, 1);
+		OWN_ADD(&in->stats.rx_bytes, frames[i].len);
+		if (caa_unlikely(!(in_flags & DP_PORT_UP))) {
+			OWN_ADD(&in->stats.drop_port_down, 1);
+			to[i] = DP_TO_DROP;
+			continue;
+		}
+		to[i] = dp_decide_rcu(dp, conf, in, in_flags, &frames[i],
+				      now_ms, &flood_flag[i]);
+	}
+	rcu_read_unlock();
+
+	/*
+	 * Pass two: deliver, outside the read-side section since a tap write
+	 * is a system call.  The snapshot and the ports it names stay valid:
+	 * with QSBR nothing we read is freed before this thread's next
+	 * quiescent state, which the caller announces after this returns.
+	 * Tap writes do not block.
+	 */
+	for (unsigned int i = 0; i < n; i++) {
+		if (to[i] == DP_TO_DROP)
+			continue;
+		if (to[i] >= 0) {
+			if (conf->flags[to[i]] & DP_PORT_UP)
+				dp_tx(conf->port[to[i]], &frames[i]);
+			continue;
+		}
+		OWN_ADD(&in->stats.flooded, 1);
+		for (uint32_t k = 0; k < conf->n_active; k++) {
+			uint32_t p = conf->active[k];
+			uint32_t want = flood_flag[i] | DP_PORT_UP;
+
+			if (p != index && (conf->flags[p] & want) == want)
+				dp_tx(conf->port[p], &frames[i]);
+		}
+	}
+}
+
+/* ---- poll threads ---- */
+
+struct dp_burst {
+	struct dp_frame frames[DP_BURST];
+	uint8_t buf[DP_BURST][DP_FRAME_MAX];
+};
+
+static void *dp_poll_thread(void *arg)
+{
+	struct dp_poller *pl = arg;
+	struct dp_port *port = pl->port;
+	struct pollfd pfd[2] = {
+		{ .fd = port->fd, .events = POLLIN },
+		{ .fd = pl->stop_fd, .events = POLLIN },
+	};
+	struct dp_burst *b = malloc(sizeof(*b));
+	bool gone = false;
+
+	rcu_register_thread();
+	if (!b)
+		goto out;
+	for (unsigned int i = 0; i < DP_BURST; i++)
+		b->frames[i].data = b->buf[i];
+
+	for (;;) {
+		int n;
+
+		/* Offline while blocked: grace periods need not wait. */
+		rcu_thread_offline();
+		n = poll(pfd, 2, -1);
+		rcu_thread_online();
+		if (n < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			gone = true;
+			break;
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		/* Drain what is there, a burst at a time. */
+		do {
+			n = port->ops->rx_burst(port, b->frames, DP_BURST);
+			if (n == -EBADFD) {
+				gone = true;
+				break;
+			}
+			if (n < 0) {
+				OWN_ADD(&port->stats.rx_errors, 1);
+				break;
+			}
+			if (n > 0)
+				dp_input(pl->dp, port->index, b->frames, n,
+					 dp_now_ms());
+			rcu_quiescent_state();
+		} while (n == DP_BURST);
+	}
+	if (gone && pl->dp->gone_cb)
+		pl->dp->gone_cb(pl->dp, port->index, pl->dp->gone_arg);
+out:
+	rcu_unregister_thread();
+	free(b);
+	return NULL;
+}
+
+static int dp_poller_start(struct dp *dp, struct dp_port *port)
+{
+	struct dp_poller *pl = &dp->pollers[port->index];
+	int err;
+
+	pl->dp = dp;
+	pl->port = port;
+	pl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pl->stop_fd < 0)
+		return -errno;
+	err = pthread_create(&pl->thread, NULL, dp_poll_thread, pl);
+	if (err) {
+		close(pl->stop_fd);
+		return -err;
+	}
+	pl->running = true;
+	return 0;
+}
+
+static void dp_poller_stop(struct dp *dp, uint32_t index)
+{
+	struct dp_poller *pl = &dp->pollers[index];
+	uint64_t one = 1;
+
+	if (!pl->running)
+		return;
+	if (write(pl->stop_fd, &one, sizeof(one)) < 0) {
+		/* An eventfd write only fails on overflow: it is signalled. */
+	}
+	/* Joining blocks: go offline so grace periods need not wait. */
+	rcu_thread_offline();
+	pthread_join(pl->thread, NULL);
+	rcu_thread_online();
+	close(pl->stop_fd);
+	pl->running = false;
+}
+
+/* ---- port table (control thread) ---- */
+
+struct dp_port *dp_port_get(struct dp *dp, uint32_t index)
+{
+	return index < DP_MAX_PORTS ? dp_conf_get(dp)->port[index] : NULL;
+}
+
+int dp_port_lookup(struct dp *dp, const char *name)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+
+	for (uint32_t k = 0; k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+
+		if (!strcmp(conf->port[i]->name, name))
+			return i;
+	}
+	return -ENOENT;
+}
+
+int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
+{
+	struct dp_conf *conf;
+	uint32_t i;
+	int err;
+
+	if (dp_port_lookup(dp, port->name) >= 0)
+		return -EEXIST;
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (!dp->conf->port[i] && !dp->pollers[i].running)
+			break;
+	if (i == DP_MAX_PORTS)
+		return -ENOSPC;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	port->index = i;
+	memset(&port->stats, 0, sizeof(port->stats));
+	conf->port[i] = port;
+	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
+	dp_conf_rebuild_active(conf);
+	dp_conf_publish(dp, conf);
+
+	if (port->fd >= 0) {
+		err = dp_poller_start(dp, port);
+		if (err) {
+			/* Unpublish: nothing can have been learned on it. */
+			conf = dp_conf_copy(dp);
+			if (!conf)
+				return err;	/* unreachable in practice */
+			conf->port[i] = NULL;
+			conf->flags[i] = 0;
+			dp_conf_rebuild_active(conf);
+			dp_conf_publish(dp, conf);
+			synchronize_rcu();
+			return err;
+		}
+	}
+	return i;
+}
+
+int dp_port_detach(struct dp *dp, uint32_t index)
+{
+	struct dp_conf *conf;
+	struct dp_port *port;
+
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	port = dp->conf->port[index];
+
+	/*
+	 * Stop the port's own poll thread first: it is the only one that
+	 * learns entries pointing to this port, so after the join no new
+	 * entry can name it.  Then unpublish it, flush what names it, and
+	 * wait for every reader of the old snapshot before closing it.
+	 */
+	dp_poller_stop(dp, index);
+	conf = dp_conf_copy(dp);
+	if (conf) {
+		conf->port[index] = NULL;
+		conf->flags[index] = 0;
+		dp_conf_rebuild_active(conf);
+		dp_conf_publish(dp, conf);
+	} else {
+		/* No memory for a copy: edit in place after readers. */
+		STORE(&dp->conf->flags[index], 0);
+		synchronize_rcu();
+		dp->conf->port[index] = NULL;
+		dp_conf_rebuild_active(dp->conf);
+	}
+	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
+	synchronize_rcu();
+	port->ops->destroy(port);
+	return 0;
+}
+
+int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
+		      uint32_t value)
+{
+	struct dp_conf *conf;
+	uint32_t old;
+
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	old = dp->conf->flags[index];
+	if (((old & ~mask) | (value & mask)) == old)
+		return 0;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	conf->flags[index] = (old & ~mask) | (value & mask);
+	dp_conf_publish(dp, conf);
+	/* Down: forget what was learned there, as br_fdb_delete_by_port. */
+	if ((old & DP_PORT_UP) && !(conf->flags[index] & DP_PORT_UP))
+		fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_DYNAMIC);
+	return 0;
+}
+
+int dp_port_get_info(struct dp *dp, uint32_t index,
+		     struct dp_port_info *info)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+	const struct dp_port_stats *s;
+	struct dp_port *port;
+
+	if (index >= DP_MAX_PORTS || !conf->port[index])
+		return -ENOENT;
+	port = conf->port[index];
+	memcpy(info->name, port->name, sizeof(info->name));
+	info->kind = port->ops->kind;
+	info->index = index;
+	info->flags = conf->flags[index];
+	s = &port->stats;
+	info->stats.rx_packets = LOAD(&s->rx_packets);
+	info->stats.rx_bytes = LOAD(&s->rx_bytes);
+	info->stats.tx_packets = LOAD(&s->tx_packets);
+	info->stats.tx_bytes = LOAD(&s->tx_bytes);
+	info->stats.flooded = LOAD(&s->flooded);
+	info->stats.drop_runt = LOAD(&s->drop_runt);
+	info->stats.drop_src = LOAD(&s->drop_src);
+	info->stats.drop_link_local = LOAD(&s->drop_link_local);
+	info->stats.drop_same_port = LOAD(&s->drop_same_port);
+	info->stats.drop_port_down = LOAD(&s->drop_port_down);
+	info->stats.tx_errors = LOAD(&s->tx_errors);
+	info->stats.rx_errors = LOAD(&s->rx_errors);
+	return 0;
+}
+
+unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
+			  unsigned int max)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+	unsigned int n = 0;
+
+	for (uint32_t k = 0; k < conf->n_active && n < max; k++)
+		indexes[n++] = conf->active[k];
+	return n;
+}
+
+int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask)
+{
+	struct dp_conf *conf = dp_conf_copy(dp);
+
+	if (!conf)
+		return -ENOMEM;
+	conf->group_fwd_mask = mask;
+	dp_conf_publish(dp, conf);
+	return 0;
+}
+
+uint16_t dp_get_group_fwd_mask(struct dp *dp)
+{
+	return dp_conf_get(dp)->group_fwd_mask;
+}
+
+int dp_set_learning(struct dp *dp, bool on)
+{
+	struct dp_conf *conf = dp_conf_copy(dp);
+
+	if (!conf)
+		return -ENOMEM;
+	conf->learning = on;
+	dp_conf_publish(dp, conf);
+	return 0;
+}

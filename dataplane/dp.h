@@ -1,0 +1,209 @@
+/*
+ * dp.h - the data plane: ports, poll threads, and the per-frame pipeline.
+ *
+ * Design
+ * ------
+ * A port is a backend (a tap device, or an in-memory queue for tests)
+ * behind a small table of operations.  Each attached port with a pollable
+ * file descriptor gets one poll thread, which receives a burst of frames
+ * and runs each to completion: sanity checks, link-local rules, learning,
+ * lookup, and delivery straight to the egress ports (DESIGN.md, "Data flow
+ * of one frame").  The pipeline works in two passes over a burst, as
+ * VALE does: first decide every frame's destination with the configuration
+ * snapshot and the forwarding table, then deliver.
+ *
+ * Everything the pipeline reads that the control side can change - the
+ * port table, per-port flags, group_fwd_mask, whether learning is on - is
+ * one immutable snapshot (struct dp_conf, private), published with
+ * rcu_assign_pointer() and freed after a grace period.  A port is known to
+ * the forwarding table by its index in that table, never by pointer.
+ *
+ * Thread safety
+ * -------------
+ * QSBR flavour of liburcu.  Poll threads are registered readers that go
+ * offline around poll() and announce a quiescent state after each burst.
+ * Functions marked "Control thread" must be serialised by the caller (the
+ * daemon holds one mutex for all configuration changes); the calling
+ * thread is registered with liburcu, online, and not in a read-side
+ * section (they call fdb/ and synchronize_rcu(), and go offline
+ * themselves around anything that blocks).  Counters are relaxed atomics
+ * and may be read from any thread.
+ */
+#ifndef TAPSWITCH_DP_H
+#define TAPSWITCH_DP_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fdb/fdb.h"
+
+#define DP_MAX_PORTS	256
+#define DP_BURST	32
+#define DP_FRAME_MAX	65536	/* a tap read larger than this is cut */
+#define DP_ETH_HLEN	14
+
+/* Per-port flags (bit numbers in one word), as `bridge link set` has them. */
+enum dp_port_flag_bit {
+	DP_PORT_LEARNING_BIT,
+	DP_PORT_FLOOD_BIT,		/* unknown unicast */
+	DP_PORT_MCAST_FLOOD_BIT,
+	DP_PORT_BCAST_FLOOD_BIT,
+	DP_PORT_UP_BIT,			/* link up: receives and forwards */
+};
+#define DP_PORT_LEARNING	(1u << DP_PORT_LEARNING_BIT)
+#define DP_PORT_FLOOD		(1u << DP_PORT_FLOOD_BIT)
+#define DP_PORT_MCAST_FLOOD	(1u << DP_PORT_MCAST_FLOOD_BIT)
+#define DP_PORT_BCAST_FLOOD	(1u << DP_PORT_BCAST_FLOOD_BIT)
+#define DP_PORT_UP		(1u << DP_PORT_UP_BIT)
+#define DP_PORT_DEFAULT_FLAGS \
+	(DP_PORT_LEARNING | DP_PORT_FLOOD | DP_PORT_MCAST_FLOOD | \
+	 DP_PORT_BCAST_FLOOD)
+
+/* Per-port counters.  rx_* and drop_* are written by the port's own poll
+ * thread, tx_* by whichever thread delivers to the port. */
+struct dp_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t flooded;		/* received here, flooded */
+	uint64_t drop_runt;		/* shorter than an Ethernet header */
+	uint64_t drop_src;		/* multicast or all-zero source MAC */
+	uint64_t drop_link_local;	/* 01:80:C2:00:00:0X not forwarded */
+	uint64_t drop_same_port;	/* known unicast to the ingress port */
+	uint64_t drop_port_down;	/* received while the port is down */
+	uint64_t tx_errors;		/* egress write failed */
+	uint64_t rx_errors;		/* ingress read failed */
+};
+
+struct dp_port;
+struct dp_frame {
+	uint8_t *data;
+	uint32_t len;
+};
+
+/* A port backend. */
+struct dp_port_ops {
+	const char *kind;		/* "tap", "mem" */
+	/*
+	 * The port's poll thread: receive up to @n frames into @frames,
+	 * whose data buffers are DP_FRAME_MAX bytes each.  Returns how many
+	 * (0: nothing ready) or -errno; -EBADFD means the device is gone.
+	 */
+	int (*rx_burst)(struct dp_port *port, struct dp_frame *frames,
+			unsigned int n);
+	/* Any poll thread: send one frame.  Returns 0 or -errno. */
+	int (*tx)(struct dp_port *port, const uint8_t *data, uint32_t len);
+	/* Control thread, after the port is detached and unreachable. */
+	void (*destroy)(struct dp_port *port);
+};
+
+/* The part of a port every backend shares.  Backends embed it. */
+struct dp_port {
+	const struct dp_port_ops *ops;
+	char name[IFNAMSIZ];
+	int fd;				/* polled for rx; -1: no poll thread */
+	uint32_t index;			/* in the port table, when attached */
+	struct dp_port_stats stats;
+};
+
+struct dp;
+
+/*
+ * Called from a poll thread when its port's device disappeared (POLLERR,
+ * EBADFD).  The poll thread stops receiving; the callback must not block
+ * and must not detach the port itself (the poll thread is still inside
+ * it): it should hand the work to the control side.
+ */
+typedef void dp_port_gone_func(struct dp *dp, uint32_t index, void *arg);
+
+/* Control thread.  NULL when out of memory. */
+struct dp *dp_create(struct fdb *fdb);
+/* Control thread.  Detaches and destroys every port, then frees.  */
+void dp_destroy(struct dp *dp);
+
+void dp_set_port_gone_cb(struct dp *dp, dp_port_gone_func *cb, void *arg);
+struct fdb *dp_fdb(const struct dp *dp);
+
+/*
+ * Control thread.  Attach @port (flags DP_PORT_DEFAULT_FLAGS | @up) and
+ * start its poll thread when port->fd >= 0.  On success the data plane
+ * owns the port and returns its index (>= 0); else -errno (-ENOSPC: port
+ * table full, -EEXIST: name taken) and the caller still owns it.
+ */
+int dp_port_attach(struct dp *dp, struct dp_port *port, bool up);
+
+/*
+ * Control thread.  Stop the port's poll thread, remove it from the table
+ * and every FDB entry pointing to it, wait for a grace period, then
+ * destroy it.  Returns 0 or -ENOENT.
+ */
+int dp_port_detach(struct dp *dp, uint32_t index);
+
+/* Control thread.  The port at @index, or NULL. */
+struct dp_port *dp_port_get(struct dp *dp, uint32_t index);
+/* Control thread.  Port index by name, or -ENOENT. */
+int dp_port_lookup(struct dp *dp, const char *name);
+
+/*
+ * Control thread.  Set the flags in @mask to the bits in @value.  A port
+ * that goes down loses its dynamic FDB entries, as a Linux bridge port
+ * does.  Returns 0 or -ENOENT.
+ */
+int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
+		      uint32_t value);
+
+/* Control thread.  Snapshot of a port: returns 0 or -ENOENT. */
+struct dp_port_info {
+	char name[IFNAMSIZ];
+	const char *kind;
+	uint32_t index;
+	uint32_t flags;
+	struct dp_port_stats stats;
+};
+int dp_port_get_info(struct dp *dp, uint32_t index,
+		     struct dp_port_info *info);
+/* Control thread.  Indexes of attached ports in ascending order. */
+unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
+			  unsigned int max);
+
+/* Control thread.  Switch-wide settings; 0 or -ENOMEM. */
+int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask);
+uint16_t dp_get_group_fwd_mask(struct dp *dp);
+int dp_set_learning(struct dp *dp, bool on);
+
+/*
+ * Run the pipeline on @n frames received on port @index at @now_ms.  The
+ * poll threads call it; unit tests and microbenchmarks call it directly on
+ * memory ports.  The caller is a registered, online QSBR thread that is
+ * not in a read-side section; it should announce a quiescent state
+ * afterwards.  Frames may be modified in place.
+ */
+void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
+	      unsigned int n, uint64_t now_ms);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t dp_now_ms(void);
+
+/* The memory backend: frames sent to it are queued for the test to read. */
+struct dp_port *dp_mem_port_create(const char *name);
+/* Any thread.  Pop the oldest frame sent to @port into @buf (@size bytes).
+ * Returns its length, or -EAGAIN when the queue is empty. */
+int dp_mem_port_pop(struct dp_port *port, uint8_t *buf, uint32_t size);
+/* Any thread.  Frames queued now. */
+unsigned int dp_mem_port_pending(struct dp_port *port);
+/* Make the next sends fail with @err (0 to stop failing). */
+void dp_mem_port_fail_tx(struct dp_port *port, int err);
+
+/* The tap backend (dataplane/port_tap.c).  Control thread.  Create tap
+ * @name, or attach to an existing persistent one; *created tells which. */
+int dp_tap_port_open(const char *name, struct dp_port **port, bool *created);
+/* Whether the tap's device still exists (TUNGETIFF); fills @name with its
+ * current name.  -EBADFD when it was deleted. */
+int dp_tap_port_query(struct dp_port *port, char name[IFNAMSIZ]);
+/* An fd for the network namespace the device lives in now, or -errno. */
+int dp_tap_port_netns(struct dp_port *port);
+bool dp_tap_port_created(const struct dp_port *port);
+
+#endif /* TAPSWITCH_DP_H */

@@ -1,0 +1,382 @@
+/*
+ * fdb.c - the forwarding table on a liburcu lock-free hash table.
+ */
+#include "fdb/fdb.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#define FDB_CACHELINE 64
+
+struct fdb_entry {
+	/* Fixed for the entry's lifetime: read by every lookup. */
+	struct cds_lfht_node node;
+	uint64_t key;			/* vid << 48 | mac */
+	uint32_t flags;
+	struct rcu_head rcu;
+
+	/*
+	 * Hot fields, written by learners with relaxed atomics and only when
+	 * they change; on their own cache line so that refreshing them does
+	 * not invalidate the line the key and the hash chain live on.
+	 */
+	uint32_t port __attribute__((aligned(FDB_CACHELINE)));
+	uint64_t updated_ms;
+};
+
+struct fdb {
+	struct cds_lfht *ht;
+	uint32_t max_learned;		/* relaxed atomic; 0 = unlimited */
+
+	/* Counters: relaxed atomics, bumped from any thread. */
+	uint64_t n_learned;
+	uint64_t n_moved;
+	uint64_t n_aged;
+	uint64_t n_limit_miss;
+	uint64_t n_nomem;
+	int64_t n_entries;
+	int64_t n_dynamic;		/* entries with FDB_LEARNED */
+};
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+
+static uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN])
+{
+	uint64_t key = (uint64_t)vid << 48;
+
+	for (int i = 0; i < FDB_MAC_LEN; i++)
+		key |= (uint64_t)mac[i] << (8 * (5 - i));
+	return key;
+}
+
+static void fdb_key_split(uint64_t key, uint16_t *vid,
+			  uint8_t mac[FDB_MAC_LEN])
+{
+	*vid = key >> 48;
+	for (int i = 0; i < FDB_MAC_LEN; i++)
+		mac[i] = key >> (8 * (5 - i));
+}
+
+/* A 64-bit finaliser (murmur3's): every key bit reaches every hash bit. */
+static unsigned long fdb_hash(uint64_t key)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	key *= 0xc4ceb9fe1a85ec53ULL;
+	key ^= key >> 33;
+	return key;
+}
+
+static int fdb_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct fdb_entry *e =
+		caa_container_of(node, struct fdb_entry, node);
+
+	return e->key == *(const uint64_t *)key;
+}
+
+static struct fdb_entry *fdb_find_rcu(struct fdb *fdb, uint64_t key)
+{
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(fdb->ht, fdb_hash(key), fdb_match, &key, &iter);
+	node = cds_lfht_iter_get_node(&iter);
+	return node ? caa_container_of(node, struct fdb_entry, node) : NULL;
+}
+
+static struct fdb_entry *fdb_entry_new(uint64_t key, uint32_t port,
+				       uint32_t flags, uint64_t now_ms)
+{
+	struct fdb_entry *e;
+
+	if (posix_memalign((void **)&e, FDB_CACHELINE, sizeof(*e)))
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	cds_lfht_node_init(&e->node);
+	e->key = key;
+	e->flags = flags;
+	e->port = port;
+	e->updated_ms = now_ms;
+	return e;
+}
+
+static void fdb_entry_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct fdb_entry, rcu));
+}
+
+/* Account for an entry that left the table; the caller's del succeeded. */
+static void fdb_entry_unlinked(struct fdb *fdb, struct fdb_entry *e)
+{
+	ADD(&fdb->n_entries, -1);
+	if (e->flags & FDB_LEARNED)
+		ADD(&fdb->n_dynamic, -1);
+	call_rcu(&e->rcu, fdb_entry_free_rcu);
+}
+
+struct fdb *fdb_create(uint32_t max_learned)
+{
+	struct fdb *fdb = calloc(1, sizeof(*fdb));
+
+	if (!fdb)
+		return NULL;
+	fdb->ht = cds_lfht_new(1024, 1024, 0,
+			       CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+			       NULL);
+	if (!fdb->ht) {
+		free(fdb);
+		return NULL;
+	}
+	fdb->max_learned = max_learned;
+	return fdb;
+}
+
+void fdb_destroy(struct fdb *fdb)
+{
+	struct cds_lfht_iter iter;
+	struct fdb_entry *e;
+
+	if (!fdb)
+		return;
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		if (!cds_lfht_del(fdb->ht, &e->node))
+			fdb_entry_unlinked(fdb, e);
+	}
+	rcu_read_unlock();
+	rcu_barrier();
+	cds_lfht_destroy(fdb->ht, NULL);
+	free(fdb);
+}
+
+void fdb_set_max_learned(struct fdb *fdb, uint32_t max_learned)
+{
+	STORE(&fdb->max_learned, max_learned);
+}
+
+uint32_t fdb_get_max_learned(const struct fdb *fdb)
+{
+	return LOAD(&fdb->max_learned);
+}
+
+uint32_t fdb_lookup_rcu(struct fdb *fdb, uint16_t vid,
+			const uint8_t mac[FDB_MAC_LEN])
+{
+	struct fdb_entry *e = fdb_find_rcu(fdb, fdb_key(vid, mac));
+
+	return e ? LOAD(&e->port) : FDB_NO_PORT;
+}
+
+/* Refresh or move an entry that exists.  Caller holds rcu_read_lock(). */
+static enum fdb_learn_result fdb_update_rcu(struct fdb *fdb,
+					    struct fdb_entry *e, uint32_t port,
+					    uint64_t now_ms, uint32_t *old_port)
+{
+	uint32_t cur = LOAD(&e->port);
+
+	if (cur != port) {
+		/* Linux moves static entries too; only sticky ones stay. */
+		if (e->flags & FDB_STICKY)
+			return FDB_LEARN_STICKY;
+		STORE(&e->port, port);
+		ADD(&fdb->n_moved, 1);
+		if (old_port)
+			*old_port = cur;
+	}
+	/* Write the time only when it changes: most frames of a burst
+	 * share one clock reading. */
+	if (LOAD(&e->updated_ms) != now_ms)
+		STORE(&e->updated_ms, now_ms);
+	return cur != port ? FDB_LEARN_MOVED : FDB_LEARN_REFRESHED;
+}
+
+enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
+				    const uint8_t mac[FDB_MAC_LEN],
+				    uint32_t port, uint64_t now_ms,
+				    uint32_t *old_port)
+{
+	uint64_t key = fdb_key(vid, mac);
+	struct fdb_entry *e = fdb_find_rcu(fdb, key), *fresh;
+	struct cds_lfht_node *node;
+	uint32_t max;
+
+	if (e)
+		return fdb_update_rcu(fdb, e, port, now_ms, old_port);
+
+	/* Reserve a place under the limit before publishing anything. */
+	max = LOAD(&fdb->max_learned);
+	if (max && __atomic_add_fetch(&fdb->n_dynamic, 1, __ATOMIC_RELAXED)
+			   > (int64_t)max) {
+		ADD(&fdb->n_dynamic, -1);
+		ADD(&fdb->n_limit_miss, 1);
+		return FDB_LEARN_LIMIT;
+	}
+	if (!max)
+		ADD(&fdb->n_dynamic, 1);
+
+	fresh = fdb_entry_new(key, port, FDB_LEARNED, now_ms);
+	if (!fresh) {
+		ADD(&fdb->n_dynamic, -1);
+		ADD(&fdb->n_nomem, 1);
+		return FDB_LEARN_NOMEM;
+	}
+	node = cds_lfht_add_unique(fdb->ht, fdb_hash(key), fdb_match, &key,
+				   &fresh->node);
+	if (node != &fresh->node) {
+		/* Another thread learned it first.  Ours was never
+		 * published: free it now and update theirs. */
+		free(fresh);
+		ADD(&fdb->n_dynamic, -1);
+		e = caa_container_of(node, struct fdb_entry, node);
+		return fdb_update_rcu(fdb, e, port, now_ms, old_port);
+	}
+	ADD(&fdb->n_entries, 1);
+	ADD(&fdb->n_learned, 1);
+	return FDB_LEARN_NEW;
+}
+
+int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
+	    uint32_t port, uint32_t flags, uint64_t now_ms)
+{
+	uint64_t key = fdb_key(vid, mac);
+	struct fdb_entry *fresh, *old;
+	struct cds_lfht_node *node;
+
+	fresh = fdb_entry_new(key, port, flags & (FDB_STATIC | FDB_STICKY),
+			      now_ms);
+	if (!fresh)
+		return -ENOMEM;
+	rcu_read_lock();
+	node = cds_lfht_add_replace(fdb->ht, fdb_hash(key), fdb_match, &key,
+				    &fresh->node);
+	ADD(&fdb->n_entries, 1);
+	if (node) {
+		/* The replaced node is unlinked: ours to free. */
+		old = caa_container_of(node, struct fdb_entry, node);
+		fdb_entry_unlinked(fdb, old);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
+	    uint32_t port)
+{
+	struct fdb_entry *e;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	e = fdb_find_rcu(fdb, fdb_key(vid, mac));
+	if (e && (port == FDB_NO_PORT || LOAD(&e->port) == port) &&
+	    !cds_lfht_del(fdb->ht, &e->node)) {
+		fdb_entry_unlinked(fdb, e);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+static bool fdb_kind_matches(uint32_t flags, enum fdb_flush_kind kind)
+{
+	switch (kind) {
+	case FDB_FLUSH_DYNAMIC:
+		return !(flags & FDB_STATIC);
+	case FDB_FLUSH_STATIC:
+		return flags & FDB_STATIC;
+	case FDB_FLUSH_ALL:
+		break;
+	}
+	return true;
+}
+
+unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
+		       enum fdb_flush_kind kind)
+{
+	struct cds_lfht_iter iter;
+	struct fdb_entry *e;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		if (port != FDB_NO_PORT && LOAD(&e->port) != port)
+			continue;
+		if (vid != FDB_ANY_VID && (e->key >> 48) != vid)
+			continue;
+		if (!fdb_kind_matches(e->flags, kind))
+			continue;
+		/* Only the caller whose delete succeeds frees the entry. */
+		if (!cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_entry_unlinked(fdb, e);
+			n++;
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
+{
+	struct cds_lfht_iter iter;
+	struct fdb_entry *e;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		uint64_t seen = LOAD(&e->updated_ms);
+
+		if (e->flags & FDB_STATIC)
+			continue;
+		/* A learner may have refreshed it after @now_ms was read. */
+		if (seen > now_ms || now_ms - seen < ageing_ms)
+			continue;
+		if (!cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_entry_unlinked(fdb, e);
+			n++;
+		}
+	}
+	rcu_read_unlock();
+	ADD(&fdb->n_aged, n);
+	return n;
+}
+
+void fdb_dump(struct fdb *fdb,
+	      void (*cb)(const struct fdb_entry_info *info, void *arg),
+	      void *arg)
+{
+	struct cds_lfht_iter iter;
+	struct fdb_entry *e;
+	struct fdb_entry_info info;
+
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		fdb_key_split(e->key, &info.vid, info.mac);
+		info.port = LOAD(&e->port);
+		info.flags = e->flags;
+		info.updated_ms = LOAD(&e->updated_ms);
+		cb(&info, arg);
+	}
+	rcu_read_unlock();
+}
+
+void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats)
+{
+	int64_t n;
+
+	stats->n_learned = LOAD(&fdb->n_learned);
+	stats->n_moved = LOAD(&fdb->n_moved);
+	stats->n_aged = LOAD(&fdb->n_aged);
+	stats->n_limit_miss = LOAD(&fdb->n_limit_miss);
+	stats->n_nomem = LOAD(&fdb->n_nomem);
+	n = LOAD(&fdb->n_entries);
+	stats->n_entries = n > 0 ? n : 0;
+	n = LOAD(&fdb->n_dynamic);
+	stats->n_dynamic = n > 0 ? n : 0;
+}

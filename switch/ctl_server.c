@@ -1,0 +1,843 @@
+/*
+ * ctl_server.c - the control socket: parse a request, validate all of it,
+ * then apply it under sw->lock and answer with data (cli/ctl_wire.h).
+ *
+ * One request per connection, served one at a time by one thread.  A
+ * request is fully validated before anything changes or is printed; an
+ * error is one line, "Error: argument "X" is wrong: why".
+ */
+#include "switch/sw.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#include "cli/ctl_wire.h"
+
+struct sw_ctl {
+	struct sw *sw;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	int stop_fd;
+	pthread_t thread;
+};
+
+/* One request being served. */
+struct req {
+	struct sw *sw;
+	int argc;
+	char **argv;
+	FILE *out;
+	char error[256];
+};
+
+static int req_err(struct req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int req_err(struct req *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int invarg(struct req *r, const char *arg, const char *why)
+{
+	return req_err(r, -EINVAL, "Error: argument \"%s\" is wrong: %s", arg,
+		       why);
+}
+
+/* iproute2's matches(): @arg is a non-empty prefix of @keyword. */
+static bool matches(const char *arg, const char *keyword)
+{
+	size_t len = strlen(arg);
+
+	return len && !strncmp(arg, keyword, len);
+}
+
+static int parse_u32(const char *arg, uint32_t max, uint32_t *val)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!arg[0] || arg[0] == '-' || arg[0] == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+static int parse_mac(const char *arg, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(arg) != 17 ||
+	    sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (arg[i * 3 + 2] != ':' && i < 5)
+			return -EINVAL;
+		mac[i] = b[i];
+	}
+	return 0;
+}
+
+static void format_mac(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* "on"/"off" as bridge link set takes them. */
+static int parse_on_off(struct req *r, const char *key, const char *arg,
+			bool *val)
+{
+	if (!strcmp(arg, "on") || !strcmp(arg, "1"))
+		*val = true;
+	else if (!strcmp(arg, "off") || !strcmp(arg, "0"))
+		*val = false;
+	else
+		return req_err(r, -EINVAL,
+			       "Error: argument \"%s\" is wrong: %s takes on or off",
+			       arg, key);
+	return 0;
+}
+
+static int need_arg(struct req *r, int i, const char *key)
+{
+	if (i >= r->argc)
+		return req_err(r, -EINVAL,
+			       "Error: \"%s\" needs an argument", key);
+	return 0;
+}
+
+static int lookup_port(struct req *r, const char *name, uint32_t *index)
+{
+	int i = dp_port_lookup(r->sw->dp, name);
+
+	*index = FDB_NO_PORT;
+	if (i < 0)
+		return invarg(r, name, "no such port");
+	*index = i;
+	return 0;
+}
+
+static int parse_vid(struct req *r, const char *arg, uint16_t *vid)
+{
+	uint32_t v;
+
+	if (parse_u32(arg, 4094, &v) || v == 0)
+		return invarg(r, arg, "VLAN ID must be 1-4094");
+	*vid = v;
+	return 0;
+}
+
+/* ---- port ---- */
+
+static int do_port_add(struct req *r)
+{
+	const char *why = "";
+	int err;
+
+	if (r->argc != 3)
+		return req_err(r, -EINVAL, "Error: usage: port add IFNAME");
+	err = sw_port_add_locked(r->sw, r->argv[2], &why);
+	if (err)
+		return invarg(r, r->argv[2], why);
+	return 0;
+}
+
+static int do_port_del(struct req *r)
+{
+	uint32_t index;
+	int i = 2, err;
+
+	if (i < r->argc && !strcmp(r->argv[i], "dev"))
+		i++;
+	if (r->argc != i + 1)
+		return req_err(r, -EINVAL, "Error: usage: port del IFNAME");
+	err = lookup_port(r, r->argv[i], &index);
+	if (err)
+		return err;
+	return sw_port_del_locked(r->sw, index);
+}
+
+static void put_port(struct req *r, uint32_t index)
+{
+	struct dp_port_info info;
+	const struct dp_port_stats *s = &info.stats;
+	FILE *out = r->out;
+
+	if (dp_port_get_info(r->sw->dp, index, &info))
+		return;
+	ctl_put_obj(out, "port");
+	ctl_put_str(out, "ifname", info.name);
+	ctl_put_str(out, "kind", info.kind);
+	ctl_put_str(out, "state",
+		    info.flags & DP_PORT_UP ? "forwarding" : "disabled");
+	ctl_put_str(out, "link", info.flags & DP_PORT_UP ? "up" : "down");
+	ctl_put_bool(out, "learning", info.flags & DP_PORT_LEARNING);
+	ctl_put_bool(out, "flood", info.flags & DP_PORT_FLOOD);
+	ctl_put_bool(out, "mcast_flood", info.flags & DP_PORT_MCAST_FLOOD);
+	ctl_put_bool(out, "bcast_flood", info.flags & DP_PORT_BCAST_FLOOD);
+	ctl_put_num(out, "stats.rx_packets", s->rx_packets);
+	ctl_put_num(out, "stats.rx_bytes", s->rx_bytes);
+	ctl_put_num(out, "stats.tx_packets", s->tx_packets);
+	ctl_put_num(out, "stats.tx_bytes", s->tx_bytes);
+	ctl_put_num(out, "stats.flooded", s->flooded);
+	ctl_put_num(out, "stats.drop_runt", s->drop_runt);
+	ctl_put_num(out, "stats.drop_src", s->drop_src);
+	ctl_put_num(out, "stats.drop_link_local", s->drop_link_local);
+	ctl_put_num(out, "stats.drop_same_port", s->drop_same_port);
+	ctl_put_num(out, "stats.drop_port_down", s->drop_port_down);
+	ctl_put_num(out, "stats.tx_errors", s->tx_errors);
+	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
+}
+
+static int do_port_show(struct req *r)
+{
+	uint32_t idx[DP_MAX_PORTS], index;
+	unsigned int n;
+	int i = 2, err;
+
+	if (i < r->argc && !strcmp(r->argv[i], "dev"))
+		i++;
+	if (i < r->argc) {
+		if (r->argc != i + 1)
+			return invarg(r, r->argv[i + 1], "unexpected");
+		err = lookup_port(r, r->argv[i], &index);
+		if (err)
+			return err;
+		put_port(r, index);
+		return 0;
+	}
+	n = dp_port_list(r->sw->dp, idx, DP_MAX_PORTS);
+	for (unsigned int k = 0; k < n; k++)
+		put_port(r, idx[k]);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+} port_flags[] = {
+	{ "learning", DP_PORT_LEARNING },
+	{ "flood", DP_PORT_FLOOD },
+	{ "mcast_flood", DP_PORT_MCAST_FLOOD },
+	{ "bcast_flood", DP_PORT_BCAST_FLOOD },
+};
+
+static int do_port_set(struct req *r)
+{
+	uint32_t index, mask = 0, value = 0;
+	int i = 2, err;
+
+	if (i < r->argc && !strcmp(r->argv[i], "dev"))
+		i++;
+	if (i >= r->argc)
+		return req_err(r, -EINVAL,
+			       "Error: usage: port set IFNAME FLAG on|off ...");
+	err = lookup_port(r, r->argv[i], &index);
+	if (err)
+		return err;
+	for (i++; i < r->argc; i += 2) {
+		unsigned int k;
+		bool on = false;
+
+		for (k = 0; k < sizeof(port_flags) / sizeof(port_flags[0]); k++)
+			if (!strcmp(r->argv[i], port_flags[k].name))
+				break;
+		if (k == sizeof(port_flags) / sizeof(port_flags[0]))
+			return invarg(r, r->argv[i], "unknown port setting");
+		err = need_arg(r, i + 1, r->argv[i]);
+		if (!err)
+			err = parse_on_off(r, r->argv[i], r->argv[i + 1], &on);
+		if (err)
+			return err;
+		mask |= port_flags[k].flag;
+		value = on ? value | port_flags[k].flag
+			   : value & ~port_flags[k].flag;
+	}
+	if (!mask)
+		return req_err(r, -EINVAL, "Error: port set: nothing to set");
+	/* As in Linux, learning off keeps what was already learned. */
+	return dp_port_set_flags(r->sw->dp, index, mask, value);
+}
+
+/* ---- fdb ---- */
+
+/* The optional words shared by fdb add/del/show/flush. */
+struct fdb_args {
+	uint8_t mac[6];
+	bool has_mac;
+	uint32_t port;		/* FDB_NO_PORT: none given */
+	uint16_t vid;		/* FDB_ANY_VID: none given */
+	bool is_static, is_dynamic, sticky, all;
+};
+
+static int parse_fdb_args(struct req *r, int i, bool want_mac,
+			  const char *const *allowed, struct fdb_args *a)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->port = FDB_NO_PORT;
+	a->vid = FDB_ANY_VID;
+	if (want_mac) {
+		if (i >= r->argc)
+			return req_err(r, -EINVAL,
+				       "Error: a MAC address is needed");
+		if (parse_mac(r->argv[i], a->mac))
+			return invarg(r, r->argv[i],
+				      "not a MAC address (xx:xx:xx:xx:xx:xx)");
+		a->has_mac = true;
+		i++;
+	}
+	for (; i < r->argc; i++) {
+		const char *w = r->argv[i];
+		bool ok = false;
+
+		for (int k = 0; allowed[k]; k++)
+			ok |= !strcmp(w, allowed[k]);
+		if (!ok)
+			return invarg(r, w, "unexpected here");
+		if (!strcmp(w, "dev")) {
+			err = need_arg(r, ++i, w);
+			if (!err)
+				err = lookup_port(r, r->argv[i], &a->port);
+		} else if (!strcmp(w, "vlan")) {
+			err = need_arg(r, ++i, w);
+			if (!err)
+				err = parse_vid(r, r->argv[i], &a->vid);
+		} else {
+			err = 0;
+			if (!strcmp(w, "static") || !strcmp(w, "permanent"))
+				a->is_static = true;
+			else if (!strcmp(w, "dynamic"))
+				a->is_dynamic = true;
+			else if (!strcmp(w, "sticky"))
+				a->sticky = true;
+			else if (!strcmp(w, "all"))
+				a->all = true;
+		}
+		if (err)
+			return err;
+	}
+	if (a->is_static + a->is_dynamic + a->all > 1)
+		return req_err(r, -EINVAL,
+			       "Error: static, dynamic and all exclude each other");
+	return 0;
+}
+
+static int do_fdb_add(struct req *r)
+{
+	static const char *const allowed[] = {
+		"dev", "vlan", "static", "permanent", "dynamic", "sticky", NULL
+	};
+	struct fdb_args a;
+	uint32_t flags;
+	int err;
+
+	err = parse_fdb_args(r, 2, true, allowed, &a);
+	if (err)
+		return err;
+	if (a.port == FDB_NO_PORT)
+		return req_err(r, -EINVAL, "Error: fdb add needs dev IFNAME");
+	if ((a.mac[0] & 1) || !(a.mac[0] | a.mac[1] | a.mac[2] | a.mac[3] |
+				a.mac[4] | a.mac[5]))
+		return invarg(r, r->argv[2], "not a unicast MAC address");
+	flags = a.is_dynamic ? 0 : FDB_STATIC;
+	if (a.sticky)
+		flags |= FDB_STICKY;
+	return fdb_add(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
+		       a.port, flags, dp_now_ms());
+}
+
+static int do_fdb_del(struct req *r)
+{
+	static const char *const allowed[] = { "dev", "vlan", NULL };
+	struct fdb_args a;
+	int err;
+
+	err = parse_fdb_args(r, 2, true, allowed, &a);
+	if (err)
+		return err;
+	if (a.port == FDB_NO_PORT)
+		return req_err(r, -EINVAL, "Error: fdb del needs dev IFNAME");
+	err = fdb_del(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
+		      a.port);
+	if (err)
+		return invarg(r, r->argv[2], "no such entry on that port");
+	return 0;
+}
+
+static int do_fdb_flush(struct req *r)
+{
+	static const char *const allowed[] = {
+		"dev", "vlan", "static", "permanent", "dynamic", "all", NULL
+	};
+	enum fdb_flush_kind kind = FDB_FLUSH_DYNAMIC;
+	struct fdb_args a;
+	int err;
+
+	err = parse_fdb_args(r, 2, false, allowed, &a);
+	if (err)
+		return err;
+	if (a.is_static)
+		kind = FDB_FLUSH_STATIC;
+	else if (a.all)
+		kind = FDB_FLUSH_ALL;
+	fdb_flush(r->sw->fdb, a.port, a.vid, kind);
+	return 0;
+}
+
+struct fdb_walk {
+	struct fdb_entry_info *v;
+	size_t n, cap;
+	bool failed;
+	uint32_t port;
+	uint16_t vid;
+};
+
+static void fdb_collect(const struct fdb_entry_info *info, void *arg)
+{
+	struct fdb_walk *w = arg;
+
+	if (w->port != FDB_NO_PORT && info->port != w->port)
+		return;
+	if (w->vid != FDB_ANY_VID && info->vid != w->vid)
+		return;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		struct fdb_entry_info *v = realloc(w->v, cap * sizeof(*v));
+
+		if (!v) {
+			w->failed = true;
+			return;
+		}
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n++] = *info;
+}
+
+static int fdb_info_cmp(const void *pa, const void *pb)
+{
+	const struct fdb_entry_info *a = pa, *b = pb;
+
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->vid != b->vid)
+		return a->vid < b->vid ? -1 : 1;
+	return memcmp(a->mac, b->mac, 6);
+}
+
+static int do_fdb_show(struct req *r)
+{
+	static const char *const allowed[] = { "dev", "vlan", NULL };
+	struct fdb_walk w = { 0 };
+	struct fdb_args a;
+	uint64_t now = dp_now_ms();
+	int err;
+
+	err = parse_fdb_args(r, 2, false, allowed, &a);
+	if (err)
+		return err;
+	w.port = a.port;
+	w.vid = a.vid;
+	fdb_dump(r->sw->fdb, fdb_collect, &w);
+	if (w.failed) {
+		free(w.v);
+		return req_err(r, -ENOMEM, "Error: out of memory");
+	}
+	if (w.n)
+		qsort(w.v, w.n, sizeof(*w.v), fdb_info_cmp);
+	for (size_t k = 0; k < w.n; k++) {
+		const struct fdb_entry_info *e = &w.v[k];
+		struct dp_port *port = dp_port_get(r->sw->dp, e->port);
+		const char *flags[3] = { NULL };
+		int nf = 0;
+		char mac[18];
+
+		if (!port)
+			continue;	/* its port is being removed */
+		format_mac(e->mac, mac);
+		ctl_put_obj(r->out, "fdb");
+		ctl_put_str(r->out, "mac", mac);
+		ctl_put_str(r->out, "ifname", port->name);
+		/* As Linux prints it: no vlan while filtering is off. */
+		if (e->vid)
+			ctl_put_num(r->out, "vlan", e->vid);
+		if (e->flags & FDB_STATIC)
+			flags[nf++] = "static";
+		if (e->flags & FDB_STICKY)
+			flags[nf++] = "sticky";
+		ctl_put_list(r->out, "flags", flags);
+		ctl_put_num(r->out, "age",
+			    now > e->updated_ms ? (now - e->updated_ms) / 1000
+						: 0);
+	}
+	free(w.v);
+	return 0;
+}
+
+/* ---- switch-wide ---- */
+
+static int do_show(struct req *r)
+{
+	struct fdb_stats st;
+	FILE *out = r->out;
+
+	if (r->argc > 1 && !matches(r->argv[1], "show"))
+		return invarg(r, r->argv[1], "unexpected");
+	fdb_get_stats(r->sw->fdb, &st);
+	ctl_put_obj(out, "switch");
+	ctl_put_str(out, "version", SW_VERSION);
+	ctl_put_num(out, "ageing_time", r->sw->ageing_s);
+	ctl_put_num(out, "max_learned", fdb_get_max_learned(r->sw->fdb));
+	ctl_put_num(out, "group_fwd_mask", dp_get_group_fwd_mask(r->sw->dp));
+	ctl_put_num(out, "vlan_filtering", 0);
+	ctl_put_num(out, "stp_state", 0);
+	ctl_put_num(out, "stats.learned", st.n_learned);
+	ctl_put_num(out, "stats.moved", st.n_moved);
+	ctl_put_num(out, "stats.aged", st.n_aged);
+	ctl_put_num(out, "stats.limit_misses", st.n_limit_miss);
+	ctl_put_num(out, "stats.learn_nomem", st.n_nomem);
+	ctl_put_num(out, "stats.fdb_entries", st.n_entries);
+	ctl_put_num(out, "stats.fdb_learned", st.n_dynamic);
+	return 0;
+}
+
+/* Restricted as in Linux: STP, MAC pause and LACP are never forwarded. */
+#define GROUP_FWD_RESTRICTED 0x0007
+
+static int do_set(struct req *r)
+{
+	bool set_ageing = false, set_max = false, set_mask = false;
+	uint32_t ageing = 0, max = 0, mask = 0;
+	int err;
+
+	if (r->argc < 2)
+		return req_err(r, -EINVAL,
+			       "Error: usage: set ageing_time SEC | max_learned N | group_fwd_mask MASK");
+	/* Validate every pair before changing anything. */
+	for (int i = 1; i < r->argc; i += 2) {
+		const char *key = r->argv[i];
+
+		err = need_arg(r, i + 1, key);
+		if (err)
+			return err;
+		if (!strcmp(key, "ageing_time")) {
+			if (parse_u32(r->argv[i + 1], SW_MAX_AGEING_S, &ageing))
+				return invarg(r, r->argv[i + 1],
+					      "ageing_time is 0-1000000 seconds");
+			set_ageing = true;
+		} else if (!strcmp(key, "max_learned")) {
+			if (parse_u32(r->argv[i + 1], UINT32_MAX, &max))
+				return invarg(r, r->argv[i + 1],
+					      "max_learned is 0-4294967295");
+			set_max = true;
+		} else if (!strcmp(key, "group_fwd_mask")) {
+			if (parse_u32(r->argv[i + 1], 0xffff, &mask))
+				return invarg(r, r->argv[i + 1],
+					      "group_fwd_mask is 0-0xffff");
+			if (mask & GROUP_FWD_RESTRICTED)
+				return invarg(r, r->argv[i + 1],
+					      "bits 0-2 (STP, pause, LACP) cannot be forwarded");
+			set_mask = true;
+		} else if (!strcmp(key, "vlan_filtering")) {
+			return invarg(r, key,
+				      "VLAN filtering is not implemented yet");
+		} else {
+			return invarg(r, key, "unknown setting");
+		}
+	}
+	if (set_mask) {
+		err = dp_set_group_fwd_mask(r->sw->dp, mask);
+		if (err)
+			return req_err(r, err, "Error: out of memory");
+	}
+	if (set_max)
+		fdb_set_max_learned(r->sw->fdb, max);
+	if (set_ageing) {
+		err = sw_set_ageing_locked(r->sw, ageing);
+		if (err)
+			return req_err(r, err, "Error: out of memory");
+	}
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct req *r);
+};
+
+static const struct cmd port_cmds[] = {
+	{ "show", do_port_show },
+	{ "add", do_port_add },
+	{ "del", do_port_del },
+	{ "set", do_port_set },
+	{ NULL, NULL },
+};
+
+static const struct cmd fdb_cmds[] = {
+	{ "show", do_fdb_show },
+	{ "add", do_fdb_add },
+	{ "del", do_fdb_del },
+	{ "flush", do_fdb_flush },
+	{ NULL, NULL },
+};
+
+static int dispatch_sub(struct req *r, const struct cmd *cmds)
+{
+	const char *word = r->argc > 1 ? r->argv[1] : "show";
+
+	for (int i = 0; cmds[i].name; i++)
+		if (matches(word, cmds[i].name))
+			return cmds[i].fn(r);
+	return req_err(r, -EINVAL,
+		       "Error: unknown command \"%s\" for \"%s\"; try \"tapswitchctl %s help\"",
+		       word, r->argv[0], r->argv[0]);
+}
+
+static int dispatch(struct req *r)
+{
+	const char *obj;
+
+	if (r->argc < 1)
+		return req_err(r, -EINVAL, "Error: empty request");
+	obj = r->argv[0];
+	if (matches(obj, "port") || !strcmp(obj, "link"))
+		return dispatch_sub(r, port_cmds);
+	if (matches(obj, "fdb"))
+		return dispatch_sub(r, fdb_cmds);
+	if (matches(obj, "show"))
+		return do_show(r);
+	if (matches(obj, "set"))
+		return do_set(r);
+	return req_err(r, -EINVAL,
+		       "Error: unknown object \"%s\"; try \"tapswitchctl help\"",
+		       obj);
+}
+
+/* ---- the socket ---- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void serve_one(struct sw_ctl *ctl, int fd)
+{
+	char buf[CTL_MAX_REQUEST], *argv[CTL_MAX_WORDS];
+	struct timeval tv = { .tv_sec = 5 };
+	struct req r = { .sw = ctl->sw, .argv = argv };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int status;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r.argc = ctl_request_recv(fd, buf, sizeof(buf), argv, CTL_MAX_WORDS);
+	if (r.argc < 0) {
+		sw_log(LOG_WARNING, "control: bad request: %s",
+		       strerror(-r.argc));
+		return;
+	}
+	out = open_memstream(&text, &len);
+	if (!out)
+		return;
+	r.out = out;
+
+	pthread_mutex_lock(&ctl->sw->lock);
+	rcu_thread_online();
+	status = dispatch(&r);
+	rcu_thread_offline();
+	pthread_mutex_unlock(&ctl->sw->lock);
+
+	if (status) {
+		/* No partial output: an error discards any records. */
+		fclose(out);
+		free(text);
+		text = NULL;
+		out = open_memstream(&text, &len);
+		if (!out)
+			return;
+		if (!r.error[0])
+			snprintf(r.error, sizeof(r.error), "Error: %s",
+				 strerror(-status));
+	}
+	ctl_put_status(out, status, status ? r.error : NULL);
+	if (fclose(out) == 0)
+		write_all(fd, text, len);
+	free(text);
+}
+
+static void *sw_ctl_thread(void *arg)
+{
+	struct sw_ctl *ctl = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = ctl->listen_fd, .events = POLLIN },
+		{ .fd = ctl->stop_fd, .events = POLLIN },
+	};
+
+	rcu_register_thread();
+	rcu_thread_offline();
+	for (;;) {
+		int fd;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(ctl, fd);
+		close(fd);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/* Make the directory of the default socket path. */
+static void make_parent_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (!strcmp(dir, "/run/tapswitch"))
+		mkdir(dir, 0700);
+}
+
+static int ctl_listen(const char *path, int *errp)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old_mask;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*errp = -ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	make_parent_dir(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* A socket left by a daemon that died is stale: replace it; a live
+	 * one means another tapswitch owns the path. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		*errp = -EADDRINUSE;
+		return -1;
+	}
+	if (errno == ECONNREFUSED)
+		unlink(path);
+	old_mask = umask(0177);		/* the socket is born 0600 */
+	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (err < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0)
+		goto fail_close;
+	return fd;
+
+fail_close:
+	*errp = -errno;
+	close(fd);
+	return -1;
+fail:
+	*errp = -errno;
+	return -1;
+}
+
+struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err)
+{
+	struct sw_ctl *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ctl->sw = sw;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	ctl->listen_fd = ctl_listen(path, err);
+	if (ctl->listen_fd < 0)
+		goto out_free;
+	ctl->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (ctl->stop_fd < 0) {
+		*err = -errno;
+		goto out_close_listen;
+	}
+	*err = -pthread_create(&ctl->thread, NULL, sw_ctl_thread, ctl);
+	if (*err)
+		goto out_close_stop;
+	return ctl;
+
+out_close_stop:
+	close(ctl->stop_fd);
+out_close_listen:
+	close(ctl->listen_fd);
+	unlink(ctl->path);
+out_free:
+	free(ctl);
+	return NULL;
+}
+
+/* Main thread, online. */
+void sw_ctl_stop(struct sw_ctl *ctl)
+{
+	uint64_t one = 1;
+
+	if (!ctl)
+		return;
+	if (write(ctl->stop_fd, &one, sizeof(one)) < 0)
+		sw_log(LOG_ERR, "control: cannot signal stop: %m");
+	rcu_thread_offline();
+	pthread_join(ctl->thread, NULL);
+	rcu_thread_online();
+	close(ctl->stop_fd);
+	close(ctl->listen_fd);
+	unlink(ctl->path);
+	free(ctl);
+}

@@ -1,0 +1,200 @@
+/*
+ * main.c - tapswitch: options, start-up, signals, shutdown.
+ */
+#include "switch/sw.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+
+#include "cli/ctl_wire.h"
+
+#define MAX_CLI_PORTS DP_MAX_PORTS
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tapswitch [OPTIONS]\n"
+		"A userspace Ethernet switch on tap devices.\n"
+		"\n"
+		"  --ctl PATH             control socket (default %s)\n"
+		"  --port IFNAME          attach tap IFNAME, creating it if absent\n"
+		"                         (repeatable)\n"
+		"  --ageing-time SEC      FDB ageing time, 0-1000000 (default %d;\n"
+		"                         0 disables learning)\n"
+		"  --max-learned N        learned entries limit (default %d, 0: none)\n"
+		"  --group-fwd-mask MASK  link-local groups to forward (default 0)\n"
+		"  --help                 this text\n"
+		"  --version              print the version\n"
+		"\n"
+		"Runs in the foreground until SIGTERM or SIGINT; drive it with\n"
+		"tapswitchctl.\n",
+		CTL_DEFAULT_PATH, SW_DEFAULT_AGEING_S, SW_DEFAULT_MAX_LEARNED);
+}
+
+static int parse_num(const char *opt, const char *arg, unsigned long max,
+		     unsigned long *val)
+{
+	char *end;
+
+	errno = 0;
+	if (arg[0] == '-' || arg[0] == '+' || !arg[0])
+		goto bad;
+	*val = strtoul(arg, &end, 0);
+	if (errno || *end || *val > max)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr,
+		"Error: argument \"%s\" is wrong: %s takes 0-%lu\n", arg, opt,
+		max);
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ageing-time", required_argument, NULL, 'a' },
+		{ "max-learned", required_argument, NULL, 'm' },
+		{ "group-fwd-mask", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ctl_path = CTL_DEFAULT_PATH;
+	const char *ports[MAX_CLI_PORTS];
+	unsigned long ageing = SW_DEFAULT_AGEING_S;
+	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
+	unsigned int n_ports = 0;
+	struct sw_ctl *ctl = NULL;
+	struct sw sw;
+	sigset_t sigs;
+	int opt, sig, err, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			ctl_path = optarg;
+			break;
+		case 'p':
+			if (n_ports == MAX_CLI_PORTS) {
+				fprintf(stderr, "Error: too many ports\n");
+				return 1;
+			}
+			ports[n_ports++] = optarg;
+			break;
+		case 'a':
+			if (parse_num("--ageing-time", optarg, SW_MAX_AGEING_S,
+				      &ageing))
+				return 1;
+			break;
+		case 'm':
+			if (parse_num("--max-learned", optarg, UINT32_MAX,
+				      &max_learned))
+				return 1;
+			break;
+		case 'g':
+			if (parse_num("--group-fwd-mask", optarg, 0xffff, &mask))
+				return 1;
+			if (mask & 0x7) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: bits 0-2 (STP, pause, LACP) cannot be forwarded\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tapswitch %s\n", SW_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "Error: argument \"%s\" is wrong: unexpected\n",
+			argv[optind]);
+		return 1;
+	}
+
+	/* Signals go to sigwait() here; no other thread takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rcu_register_thread();
+	err = sw_init(&sw, max_learned);
+	if (err) {
+		sw_log(LOG_ERR, "cannot start: %s", strerror(-err));
+		goto out_unregister;
+	}
+	pthread_mutex_lock(&sw.lock);
+	err = sw_set_ageing_locked(&sw, ageing);
+	if (!err)
+		err = dp_set_group_fwd_mask(sw.dp, mask);
+	pthread_mutex_unlock(&sw.lock);
+	if (!err)
+		err = sw_start_ager(&sw);
+	if (!err)
+		err = sw_link_start(&sw);
+	if (err) {
+		sw_log(LOG_ERR, "cannot start: %s", strerror(-err));
+		goto out_fini;
+	}
+	for (unsigned int i = 0; i < n_ports; i++) {
+		const char *why = "";
+
+		pthread_mutex_lock(&sw.lock);
+		err = sw_port_add_locked(&sw, ports[i], &why);
+		pthread_mutex_unlock(&sw.lock);
+		if (err) {
+			fprintf(stderr,
+				"Error: argument \"%s\" is wrong: %s\n",
+				ports[i], why);
+			goto out_fini;
+		}
+	}
+	ctl = sw_ctl_start(&sw, ctl_path, &err);
+	if (!ctl) {
+		if (err == -EADDRINUSE)
+			fprintf(stderr,
+				"Error: argument \"%s\" is wrong: another tapswitch is listening there\n",
+				ctl_path);
+		else
+			fprintf(stderr,
+				"Error: argument \"%s\" is wrong: cannot listen: %s\n",
+				ctl_path, strerror(-err));
+		goto out_fini;
+	}
+	sw_log(LOG_INFO, "ready: %u port(s), control socket %s", n_ports,
+	       ctl_path);
+
+	/* Offline while waiting: this thread reads nothing RCU-protected. */
+	rcu_thread_offline();
+	do {
+		err = sigwait(&sigs, &sig);
+	} while (err == EINTR);
+	rcu_thread_online();
+	sw_log(LOG_INFO, "signal %d: shutting down", sig);
+	ret = 0;
+
+	sw_ctl_stop(ctl);
+out_fini:
+	sw_link_stop(&sw);
+	sw_fini(&sw);
+out_unregister:
+	rcu_unregister_thread();
+	return ret;
+}

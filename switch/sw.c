@@ -1,0 +1,246 @@
+/*
+ * sw.c - the switch instance: ports, settings, and the ageing thread.
+ */
+#include "switch/sw.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+/* How often the ager scans: expiry comes at most this late. */
+#define SW_AGER_TICK_MS 500
+
+static void sw_port_gone(struct dp *dp, uint32_t index, void *arg)
+{
+	struct sw *sw = arg;
+
+	(void)dp;
+	(void)index;
+	/* A poll thread: hand the removal to the link monitor. */
+	sw_link_kick(sw);
+}
+
+int sw_init(struct sw *sw, uint32_t max_learned)
+{
+	memset(sw, 0, sizeof(*sw));
+	pthread_mutex_init(&sw->lock, NULL);
+	sw->ageing_s = SW_DEFAULT_AGEING_S;
+	sw->ager_stop_fd = -1;
+	sw->fdb = fdb_create(max_learned);
+	if (!sw->fdb)
+		return -ENOMEM;
+	sw->dp = dp_create(sw->fdb);
+	if (!sw->dp) {
+		fdb_destroy(sw->fdb);
+		return -ENOMEM;
+	}
+	dp_set_port_gone_cb(sw->dp, sw_port_gone, sw);
+	return 0;
+}
+
+static void *sw_ager_thread(void *arg)
+{
+	struct sw *sw = arg;
+	struct pollfd pfd = { .fd = sw->ager_stop_fd, .events = POLLIN };
+
+	rcu_register_thread();
+	rcu_thread_offline();
+	while (poll(&pfd, 1, SW_AGER_TICK_MS) == 0 ||
+	       (pfd.revents == 0 && errno == EINTR)) {
+		uint32_t ageing_s =
+			__atomic_load_n(&sw->ageing_s, __ATOMIC_RELAXED);
+
+		/* ageing_time 0 means no learning; nothing to age. */
+		if (!ageing_s)
+			continue;
+		rcu_thread_online();
+		fdb_age(sw->fdb, dp_now_ms(), (uint64_t)ageing_s * 1000);
+		rcu_thread_offline();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int sw_start_ager(struct sw *sw)
+{
+	int err;
+
+	sw->ager_stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (sw->ager_stop_fd < 0)
+		return -errno;
+	err = pthread_create(&sw->ager, NULL, sw_ager_thread, sw);
+	if (err) {
+		close(sw->ager_stop_fd);
+		sw->ager_stop_fd = -1;
+		return -err;
+	}
+	sw->ager_running = true;
+	return 0;
+}
+
+/* Main thread, registered and online; no other control thread runs. */
+void sw_fini(struct sw *sw)
+{
+	uint64_t one = 1;
+
+	if (sw->ager_running) {
+		if (write(sw->ager_stop_fd, &one, sizeof(one)) < 0)
+			sw_log(LOG_ERR, "ager: cannot signal stop: %m");
+		rcu_thread_offline();
+		pthread_join(sw->ager, NULL);
+		rcu_thread_online();
+		sw->ager_running = false;
+	}
+	if (sw->ager_stop_fd >= 0)
+		close(sw->ager_stop_fd);
+	pthread_mutex_lock(&sw->lock);
+	{
+		uint32_t idx[DP_MAX_PORTS];
+		unsigned int n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
+
+		for (unsigned int i = 0; i < n; i++)
+			sw_port_del_locked(sw, idx[i]);
+	}
+	dp_destroy(sw->dp);
+	pthread_mutex_unlock(&sw->lock);
+	rcu_thread_offline();
+	fdb_destroy(sw->fdb);	/* rcu_barrier(), from outside a section */
+	rcu_thread_online();
+	pthread_mutex_destroy(&sw->lock);
+}
+
+static bool sw_ifname_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len >= IFNAMSIZ || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (; *name; name++)
+		if (*name == '/' || *name == ':' || *name <= ' ' ||
+		    *name == 0x7f)
+			return false;
+	return true;
+}
+
+static void sw_disable_ipv6(const char *name)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return;		/* no IPv6 here: nothing to do */
+	fputs("1\n", f);
+	if (fclose(f))
+		sw_log(LOG_WARNING, "%s: cannot disable IPv6: %m", name);
+}
+
+int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
+{
+	struct dp_port *port;
+	bool created, was_up = false;
+	int err, index;
+
+	if (!sw_ifname_valid(name)) {
+		*why = "not a valid interface name";
+		return -EINVAL;
+	}
+	if (dp_port_lookup(sw->dp, name) >= 0) {
+		*why = "already a port";
+		return -EEXIST;
+	}
+	err = dp_tap_port_open(name, &port, &created);
+	if (err) {
+		switch (err) {
+		case -EBUSY:
+			*why = "device busy (a tap attached elsewhere)";
+			break;
+		case -EINVAL:
+			*why = "exists and is not a tap device";
+			break;
+		case -EPERM:
+			*why = "permission denied (needs CAP_NET_ADMIN)";
+			break;
+		default:
+			*why = strerror(-err);
+		}
+		return err;
+	}
+	/*
+	 * A port is a switch port, not a host interface: keep the stack in
+	 * our namespace from giving the tap an IPv6 link-local address and
+	 * sending its own frames into the switch.  Taps we attach to are
+	 * left as their owner set them.
+	 */
+	if (created)
+		sw_disable_ipv6(port->name);
+	err = sw_link_set_up(port->name, true, &was_up);
+	if (err) {
+		*why = "cannot bring the device up";
+		port->ops->destroy(port);
+		return err;
+	}
+	index = dp_port_attach(sw->dp, port, true);
+	if (index < 0) {
+		*why = index == -ENOSPC ? "too many ports" : strerror(-index);
+		if (!created && !was_up)
+			sw_link_set_up(port->name, false, NULL);
+		port->ops->destroy(port);
+		return index;
+	}
+	sw->was_up[index] = created || was_up;
+	sw_log(LOG_INFO, "%s: port %d added (%s)", name, index,
+	       created ? "created" : "attached to an existing tap");
+	/* The device may not be up after all (carrier): look now. */
+	sw_link_rescan_locked(sw);
+	return 0;
+}
+
+int sw_port_del_locked(struct sw *sw, uint32_t index)
+{
+	struct dp_port *port = dp_port_get(sw->dp, index);
+	char name[IFNAMSIZ], devname[IFNAMSIZ];
+	bool restore_down;
+	int err;
+
+	if (!port)
+		return -ENOENT;
+	strcpy(name, port->name);
+	/* A tap we attached to goes back down if we brought it up, as long
+	 * as it is still in our namespace (under whatever name it has). */
+	restore_down = !sw->was_up[index] && sw_link_in_own_netns(port) &&
+		       !dp_tap_port_query(port, devname);
+	err = dp_port_detach(sw->dp, index);
+	if (err)
+		return err;
+	if (restore_down)
+		sw_link_set_up(devname, false, NULL);
+	sw_log(LOG_INFO, "%s: port %u removed", name, index);
+	return 0;
+}
+
+int sw_set_ageing_locked(struct sw *sw, uint32_t ageing_s)
+{
+	uint32_t old = sw->ageing_s;
+	int err;
+
+	if ((old == 0) != (ageing_s == 0)) {
+		err = dp_set_learning(sw->dp, ageing_s != 0);
+		if (err)
+			return err;
+	}
+	__atomic_store_n(&sw->ageing_s, ageing_s, __ATOMIC_RELAXED);
+	/* With ageing_time 0 nothing is remembered, as in Linux. */
+	if (!ageing_s)
+		fdb_flush(sw->fdb, FDB_NO_PORT, FDB_ANY_VID,
+			  FDB_FLUSH_DYNAMIC);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * sw.h - the tapswitch daemon: one switch instance and its threads.
+ *
+ * Design
+ * ------
+ * struct sw wires the parts: the forwarding table (fdb/), the data plane
+ * (dataplane/), the control server (ctl_server.c), the link monitor
+ * (link.c) and the ageing thread (sw.c).  Every configuration change -
+ * from a control request, a link event, or start-up options - runs under
+ * sw->lock, so the data plane's control functions see one caller at a
+ * time.  Forwarding never takes that lock.
+ *
+ * Thread safety
+ * -------------
+ * Every thread here registers with liburcu (QSBR) and stays offline
+ * except while it works under sw->lock, where it goes online: a thread
+ * blocked in poll() or accept() must never hold up a grace period.
+ * Functions named sw_*_locked expect sw->lock held and the thread online.
+ */
+#ifndef TAPSWITCH_SW_H
+#define TAPSWITCH_SW_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "dataplane/dp.h"
+#include "fdb/fdb.h"
+
+#define SW_VERSION "0.1.0"
+#define SW_DEFAULT_AGEING_S 300
+#define SW_DEFAULT_MAX_LEARNED 65536
+#define SW_MAX_AGEING_S 1000000
+
+struct sw_link;
+
+struct sw {
+	pthread_mutex_t lock;		/* all configuration changes */
+	struct fdb *fdb;
+	struct dp *dp;
+	struct sw_link *link;
+	uint32_t ageing_s;		/* relaxed atomic: the ager reads it */
+	/* Per port index: taps that existed before we attached. */
+	bool was_up[DP_MAX_PORTS];
+
+	pthread_t ager;
+	int ager_stop_fd;
+	bool ager_running;
+};
+
+/* Start-up, main thread.  0 or -errno. */
+int sw_init(struct sw *sw, uint32_t max_learned);
+int sw_start_ager(struct sw *sw);
+void sw_fini(struct sw *sw);
+
+/* Under sw->lock, online.  Return 0 or -errno; on error *why says why. */
+int sw_port_add_locked(struct sw *sw, const char *name, const char **why);
+int sw_port_del_locked(struct sw *sw, uint32_t index);
+int sw_set_ageing_locked(struct sw *sw, uint32_t ageing_s);
+
+/* Logging to stderr; "%s: ..." with the object's name first. */
+void sw_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* As sw_log, at most @burst messages per second per call site. */
+#define sw_log_ratelimited(level, ...)                                   \
+	do {                                                             \
+		static uint64_t sw_rl_sec_, sw_rl_n_;                    \
+		if (sw_log_allow(&sw_rl_sec_, &sw_rl_n_))                \
+			sw_log(level, __VA_ARGS__);                      \
+	} while (0)
+bool sw_log_allow(uint64_t *sec, uint64_t *n);
+
+/* link.c: bring a device in our namespace up; the link monitor thread. */
+int sw_link_set_up(const char *name, bool up, bool *was_up);
+int sw_link_start(struct sw *sw);
+void sw_link_stop(struct sw *sw);
+/* Control thread: whether a tap port's device is in our namespace. */
+bool sw_link_in_own_netns(struct dp_port *port);
+/* Any thread: ask the link monitor to look at every port now. */
+void sw_link_kick(struct sw *sw);
+/* Under sw->lock, online: re-read every tap's device state now. */
+void sw_link_rescan_locked(struct sw *sw);
+
+/* ctl_server.c */
+struct sw_ctl;
+struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err);
+void sw_ctl_stop(struct sw_ctl *ctl);
+
+#endif /* TAPSWITCH_SW_H */
