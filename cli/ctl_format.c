@@ -151,7 +151,7 @@ static void text_field(FILE *out, const struct ctl_record *rec,
 		return;
 	case CTL_NUM:
 		if (!strcmp(key, "group_fwd_mask")) {
-			fprintf(out, "%s %#llx", key, strtoull(f->value, NULL, 10));
+			fprintf(out, "%s 0x%llx", key, strtoull(f->value, NULL, 10));
 			return;
 		}
 		/* fall through */
