@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc >= 2 && matches(argv[argc - 1], "help")) {
+	if (argc == 2 && !strcmp(argv[1], "help")) {
 		for (size_t i = 0; i < N_OBJECTS; i++) {
 			if (matches(argv[0], objects[i].object)) {
 				fputs(objects[i].help, stdout);
