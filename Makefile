@@ -15,12 +15,12 @@ BUILD      ?= build
 
 PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
-CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-CFLAGS  += -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wundef \
+override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
+override CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+override CFLAGS  += -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wundef \
            -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition
-CFLAGS  += $(if $(filter 0,$(WERROR)),,-Werror) -MMD -MP $(SAN)
-LDFLAGS += -pthread $(SAN)
+override CFLAGS  += $(if $(filter 0,$(WERROR)),,-Werror) -MMD -MP $(SAN)
+override LDFLAGS += -pthread $(SAN)
 LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -110,7 +110,7 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%.o: CFLAGS += $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+$(BUILD)/tests/%.o: override CFLAGS += $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
 demo: all
 	$(Q)BUILD=$(BUILD) tests/demo.sh

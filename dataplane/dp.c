@@ -14,6 +14,8 @@
 
 #include <urcu-qsbr.h>
 
+#include "fdb/rcu_tsan.h"
+
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
@@ -85,6 +87,7 @@ static struct dp_conf *dp_conf_copy(struct dp *dp)
 
 static void dp_conf_free_rcu(struct rcu_head *head)
 {
+	rcu_tsan_reclaim();
 	free(caa_container_of(head, struct dp_conf, rcu));
 }
 
@@ -134,6 +137,7 @@ void dp_destroy(struct dp *dp)
 		if (dp->conf->port[i])
 			dp_port_detach(dp, i);
 	synchronize_rcu();
+	rcu_tsan_reclaim();
 	free(dp->conf);
 	free(dp);
 }
@@ -336,7 +340,7 @@ static void *dp_poll_thread(void *arg)
 		int n;
 
 		/* Offline while blocked: grace periods need not wait. */
-		rcu_thread_offline();
+		rcu_offline();
 		n = poll(pfd, 2, -1);
 		rcu_thread_online();
 		if (n < 0 && errno != EINTR)
@@ -363,12 +367,13 @@ static void *dp_poll_thread(void *arg)
 			if (n > 0)
 				dp_input(pl->dp, port->index, b->frames, n,
 					 dp_now_ms());
-			rcu_quiescent_state();
+			rcu_quiescent();
 		} while (n == DP_BURST);
 	}
 	if (gone && pl->dp->gone_cb)
 		pl->dp->gone_cb(pl->dp, port->index, pl->dp->gone_arg);
 out:
+	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	free(b);
 	return NULL;
@@ -404,7 +409,7 @@ static void dp_poller_stop(struct dp *dp, uint32_t index)
 		/* An eventfd write only fails on overflow: it is signalled. */
 	}
 	/* Joining blocks: go offline so grace periods need not wait. */
-	rcu_thread_offline();
+	rcu_offline();
 	pthread_join(pl->thread, NULL);
 	rcu_thread_online();
 	close(pl->stop_fd);
@@ -503,6 +508,7 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	}
 	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	synchronize_rcu();
+	rcu_tsan_reclaim();
 	port->ops->destroy(port);
 	return 0;
 }

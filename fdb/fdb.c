@@ -10,6 +10,12 @@
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
+#include "fdb/rcu_tsan.h"
+
+#if defined(__SANITIZE_THREAD__)
+char rcu_tsan_token;
+#endif
+
 #define FDB_CACHELINE 64
 
 struct fdb_entry {
@@ -79,6 +85,7 @@ static int fdb_match(struct cds_lfht_node *node, const void *key)
 	const struct fdb_entry *e =
 		caa_container_of(node, struct fdb_entry, node);
 
+	rcu_tsan_consume(node);
 	return e->key == *(const uint64_t *)key;
 }
 
@@ -89,7 +96,10 @@ static struct fdb_entry *fdb_find_rcu(struct fdb *fdb, uint64_t key)
 
 	cds_lfht_lookup(fdb->ht, fdb_hash(key), fdb_match, &key, &iter);
 	node = cds_lfht_iter_get_node(&iter);
-	return node ? caa_container_of(node, struct fdb_entry, node) : NULL;
+	if (!node)
+		return NULL;
+	rcu_tsan_consume(node);
+	return caa_container_of(node, struct fdb_entry, node);
 }
 
 static struct fdb_entry *fdb_entry_new(uint64_t key, uint32_t port,
@@ -110,6 +120,7 @@ static struct fdb_entry *fdb_entry_new(uint64_t key, uint32_t port,
 
 static void fdb_entry_free_rcu(struct rcu_head *head)
 {
+	rcu_tsan_reclaim();
 	free(caa_container_of(head, struct fdb_entry, rcu));
 }
 
@@ -148,6 +159,7 @@ void fdb_destroy(struct fdb *fdb)
 		return;
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		rcu_tsan_consume(&e->node);
 		if (!cds_lfht_del(fdb->ht, &e->node))
 			fdb_entry_unlinked(fdb, e);
 	}
@@ -228,6 +240,7 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
 		ADD(&fdb->n_nomem, 1);
 		return FDB_LEARN_NOMEM;
 	}
+	rcu_tsan_publish(&fresh->node);
 	node = cds_lfht_add_unique(fdb->ht, fdb_hash(key), fdb_match, &key,
 				   &fresh->node);
 	if (node != &fresh->node) {
@@ -254,6 +267,7 @@ int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 			      now_ms);
 	if (!fresh)
 		return -ENOMEM;
+	rcu_tsan_publish(&fresh->node);
 	rcu_read_lock();
 	node = cds_lfht_add_replace(fdb->ht, fdb_hash(key), fdb_match, &key,
 				    &fresh->node);
@@ -306,6 +320,7 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		rcu_tsan_consume(&e->node);
 		if (port != FDB_NO_PORT && LOAD(&e->port) != port)
 			continue;
 		if (vid != FDB_ANY_VID && (e->key >> 48) != vid)
@@ -330,6 +345,7 @@ unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
 
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		rcu_tsan_consume(&e->node);
 		uint64_t seen = LOAD(&e->updated_ms);
 
 		if (e->flags & FDB_STATIC)
@@ -357,6 +373,7 @@ void fdb_dump(struct fdb *fdb,
 
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		rcu_tsan_consume(&e->node);
 		fdb_key_split(e->key, &info.vid, info.mac);
 		info.port = LOAD(&e->port);
 		info.flags = e->flags;

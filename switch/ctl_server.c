@@ -23,6 +23,8 @@
 
 #include <urcu-qsbr.h>
 
+#include "fdb/rcu_tsan.h"
+
 #include "cli/ctl_wire.h"
 
 struct sw_ctl {
@@ -685,7 +687,7 @@ static void serve_one(struct sw_ctl *ctl, int fd)
 	pthread_mutex_lock(&ctl->sw->lock);
 	rcu_thread_online();
 	status = dispatch(&r);
-	rcu_thread_offline();
+	rcu_offline();
 	pthread_mutex_unlock(&ctl->sw->lock);
 
 	if (status) {
@@ -715,7 +717,7 @@ static void *sw_ctl_thread(void *arg)
 	};
 
 	rcu_register_thread();
-	rcu_thread_offline();
+	rcu_offline();
 	for (;;) {
 		int fd;
 
@@ -732,6 +734,7 @@ static void *sw_ctl_thread(void *arg)
 		serve_one(ctl, fd);
 		close(fd);
 	}
+	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -833,7 +836,7 @@ void sw_ctl_stop(struct sw_ctl *ctl)
 		return;
 	if (write(ctl->stop_fd, &one, sizeof(one)) < 0)
 		sw_log(LOG_ERR, "control: cannot signal stop: %m");
-	rcu_thread_offline();
+	rcu_offline();
 	pthread_join(ctl->thread, NULL);
 	rcu_thread_online();
 	close(ctl->stop_fd);

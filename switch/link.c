@@ -36,6 +36,8 @@
 #include <netlink/socket.h>
 #include <urcu-qsbr.h>
 
+#include "fdb/rcu_tsan.h"
+
 /* How often ports in other namespaces are looked at without an event. */
 #define SW_LINK_POLL_MS 200
 
@@ -250,7 +252,7 @@ static void *sw_link_thread(void *arg)
 	};
 
 	rcu_register_thread();
-	rcu_thread_offline();
+	rcu_offline();
 	if (events) {
 		nl_socket_disable_seq_check(events);
 		nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM,
@@ -284,10 +286,11 @@ static void *sw_link_thread(void *arg)
 		pthread_mutex_lock(&sw->lock);
 		rcu_thread_online();
 		sw_link_rescan_locked(sw);
-		rcu_thread_offline();
+		rcu_offline();
 		pthread_mutex_unlock(&sw->lock);
 	}
 	nl_socket_free(events);
+	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -345,7 +348,7 @@ void sw_link_stop(struct sw *sw)
 		return;
 	__atomic_store_n(&link->running, false, __ATOMIC_RELEASE);
 	sw_link_kick(sw);
-	rcu_thread_offline();
+	rcu_offline();
 	pthread_join(link->thread, NULL);
 	rcu_thread_online();
 	pthread_mutex_lock(&sw->lock);

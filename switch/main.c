@@ -12,6 +12,8 @@
 
 #include <urcu-qsbr.h>
 
+#include "fdb/rcu_tsan.h"
+
 #include "cli/ctl_wire.h"
 
 #define MAX_CLI_PORTS DP_MAX_PORTS
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
 	       ctl_path);
 
 	/* Offline while waiting: this thread reads nothing RCU-protected. */
-	rcu_thread_offline();
+	rcu_offline();
 	do {
 		err = sigwait(&sigs, &sig);
 	} while (err == EINTR);
@@ -195,6 +197,7 @@ out_fini:
 	sw_link_stop(&sw);
 	sw_fini(&sw);
 out_unregister:
+	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return ret;
 }

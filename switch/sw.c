@@ -12,6 +12,8 @@
 
 #include <urcu-qsbr.h>
 
+#include "fdb/rcu_tsan.h"
+
 /* How often the ager scans: expiry comes at most this late. */
 #define SW_AGER_TICK_MS 500
 
@@ -49,7 +51,7 @@ static void *sw_ager_thread(void *arg)
 	struct pollfd pfd = { .fd = sw->ager_stop_fd, .events = POLLIN };
 
 	rcu_register_thread();
-	rcu_thread_offline();
+	rcu_offline();
 	while (poll(&pfd, 1, SW_AGER_TICK_MS) == 0 ||
 	       (pfd.revents == 0 && errno == EINTR)) {
 		uint32_t ageing_s =
@@ -60,8 +62,9 @@ static void *sw_ager_thread(void *arg)
 			continue;
 		rcu_thread_online();
 		fdb_age(sw->fdb, dp_now_ms(), (uint64_t)ageing_s * 1000);
-		rcu_thread_offline();
+		rcu_offline();
 	}
+	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -91,7 +94,7 @@ void sw_fini(struct sw *sw)
 	if (sw->ager_running) {
 		if (write(sw->ager_stop_fd, &one, sizeof(one)) < 0)
 			sw_log(LOG_ERR, "ager: cannot signal stop: %m");
-		rcu_thread_offline();
+		rcu_offline();
 		pthread_join(sw->ager, NULL);
 		rcu_thread_online();
 		sw->ager_running = false;
@@ -108,7 +111,7 @@ void sw_fini(struct sw *sw)
 	}
 	dp_destroy(sw->dp);
 	pthread_mutex_unlock(&sw->lock);
-	rcu_thread_offline();
+	rcu_offline();
 	fdb_destroy(sw->fdb);	/* rcu_barrier(), from outside a section */
 	rcu_thread_online();
 	pthread_mutex_destroy(&sw->lock);
