@@ -11,11 +11,11 @@ static bool is_stat(const struct ctl_field *f)
 	return !strncmp(f->key, "stats.", 6);
 }
 
-static void json_string(FILE *out, const char *s)
+static void json_string_n(FILE *out, const char *s, size_t len)
 {
 	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
 
 		if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
@@ -25,6 +25,11 @@ static void json_string(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	json_string_n(out, s, strlen(s));
 }
 
 static void json_value(FILE *out, const struct ctl_field *f)
@@ -42,12 +47,10 @@ static void json_value(FILE *out, const struct ctl_field *f)
 		fputc('[', out);
 		while (*w) {
 			size_t len = strcspn(w, ",");
-			char word[256];
 
-			snprintf(word, sizeof(word), "%.*s", (int)len, w);
 			if (w != f->value)
 				fputc(',', out);
-			json_string(out, word);
+			json_string_n(out, w, len);
 			w += len;
 			if (*w == ',')
 				w++;
@@ -119,6 +122,9 @@ static void text_field(FILE *out, const struct ctl_record *rec,
 {
 	const char *key = is_stat(f) ? f->key + 6 : f->key;
 
+	/* An empty list writes nothing, not even a separator. */
+	if (f->type == CTL_LIST && !f->value[0])
+		return;
 	if (!*first)
 		fputc(' ', out);
 	*first = false;
@@ -135,15 +141,9 @@ static void text_field(FILE *out, const struct ctl_record *rec,
 	}
 	switch (f->type) {
 	case CTL_LIST: {
-		/* Flags print as bare words; an empty list prints nothing. */
-		bool any = false;
-
-		for (const char *w = f->value; *w; w++) {
+		/* Flags print as bare words. */
+		for (const char *w = f->value; *w; w++)
 			fputc(*w == ',' ? ' ' : *w, out);
-			any = true;
-		}
-		if (!any)
-			*first = true;	/* nothing written: no separator */
 		return;
 	}
 	case CTL_BOOL:

@@ -70,6 +70,9 @@ int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
 		}
 		if (n == 0)
 			return -EPROTO;
+		/* Words are text: a NUL byte would end one early. */
+		if (buf[len] == '\0')
+			return -EINVAL;
 		len += n;
 	}
 	buf[len - 1] = '\0';
@@ -148,6 +151,22 @@ static int resp_add_record(struct ctl_response *resp, const char *kind)
 	return 0;
 }
 
+/* A number is digits without a leading zero; a boolean is 0 or 1. */
+static bool value_fits(char type, const char *value)
+{
+	switch (type) {
+	case CTL_NUM:
+		if (!value[0] || (value[0] == '0' && value[1]) ||
+		    strlen(value) > 20)
+			return false;
+		return strspn(value, "0123456789") == strlen(value);
+	case CTL_BOOL:
+		return !strcmp(value, "0") || !strcmp(value, "1");
+	default:
+		return true;
+	}
+}
+
 static int resp_add_field(struct ctl_response *resp, char type, char *kv)
 {
 	struct ctl_record *rec;
@@ -158,6 +177,8 @@ static int resp_add_field(struct ctl_response *resp, char type, char *kv)
 		return -EPROTO;
 	if (type != CTL_STR && type != CTL_NUM && type != CTL_BOOL &&
 	    type != CTL_LIST)
+		return -EPROTO;
+	if (!value_fits(type, eq + 1))
 		return -EPROTO;
 	rec = &resp->records[resp->n_records - 1];
 	fields = realloc(rec->fields, (rec->n_fields + 1) * sizeof(*fields));
@@ -197,10 +218,15 @@ int ctl_response_parse(FILE *in, struct ctl_response *resp)
 			resp->error = strdup(line + 6);
 			err = resp->error ? 0 : -ENOMEM;
 		} else if (!strncmp(line, "status ", 7)) {
+			const char *num = line + 7;
 			char *end;
+			long status;
 
-			resp->status = strtol(line + 7, &end, 10);
-			err = *end ? -EPROTO : 0;
+			errno = 0;
+			status = strtol(num, &end, 10);
+			err = end == num || *end || errno || status > 0 ||
+			      status < -4095 ? -EPROTO : 0;
+			resp->status = status;
 			if (!err) {
 				/* The empty line must follow. */
 				len = getline(&line, &cap, in);

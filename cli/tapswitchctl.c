@@ -176,6 +176,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error: too many arguments\n");
 		return 2;
 	}
+	/* Refuse what the protocol cannot carry before connecting. */
+	for (int i = 0; i < argc; i++) {
+		if (!argv[i][0] || strchr(argv[i], '\n')) {
+			fprintf(stderr,
+				"Error: argument \"%s\" is wrong: empty, or holds a newline\n",
+				argv[i]);
+			return 2;
+		}
+	}
 
 	fd = ctl_connect(path);
 	if (fd < 0)

@@ -136,6 +136,7 @@ void dp_destroy(struct dp *dp)
 	for (uint32_t i = 0; i < DP_MAX_PORTS; i++)
 		if (dp->conf->port[i])
 			dp_port_detach(dp, i);
+	rcu_tsan_quiescent();
 	synchronize_rcu();
 	rcu_tsan_reclaim();
 	free(dp->conf);
@@ -225,7 +226,7 @@ static int dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 		return DP_TO_FLOOD;
 	}
 	out = fdb_lookup_rcu(dp->fdb, 0, dst);
-	if (out == FDB_NO_PORT || !conf->port[out]) {
+	if (out >= DP_MAX_PORTS || !conf->port[out]) {
 		*flood_flag = DP_PORT_FLOOD;
 		return DP_TO_FLOOD;
 	}
@@ -507,6 +508,7 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 		dp_conf_rebuild_active(dp->conf);
 	}
 	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
+	rcu_tsan_quiescent();
 	synchronize_rcu();
 	rcu_tsan_reclaim();
 	port->ops->destroy(port);
@@ -529,9 +531,17 @@ int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
 		return -ENOMEM;
 	conf->flags[index] = (old & ~mask) | (value & mask);
 	dp_conf_publish(dp, conf);
-	/* Down: forget what was learned there, as br_fdb_delete_by_port. */
-	if ((old & DP_PORT_UP) && !(conf->flags[index] & DP_PORT_UP))
+	/*
+	 * Down: forget what was learned there, as br_fdb_delete_by_port.
+	 * Wait for the readers of the old snapshot first: the port's own
+	 * poll thread may still be learning from a burst that began while
+	 * the port was up, and would put back what we flush.
+	 */
+	if ((old & DP_PORT_UP) && !(conf->flags[index] & DP_PORT_UP)) {
+		rcu_tsan_quiescent();
+		synchronize_rcu();
 		fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_DYNAMIC);
+	}
 	return 0;
 }
 

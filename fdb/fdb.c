@@ -164,6 +164,7 @@ void fdb_destroy(struct fdb *fdb)
 			fdb_entry_unlinked(fdb, e);
 	}
 	rcu_read_unlock();
+	rcu_tsan_quiescent();
 	rcu_barrier();
 	cds_lfht_destroy(fdb->ht, NULL);
 	free(fdb);

@@ -1,0 +1,521 @@
+# shellcheck shell=bash disable=SC2034,SC2119,SC2120
+# (SC2034, SC2119, SC2120: a library - the tests use its variables, and
+# call its functions with and without arguments.)
+#
+# lib.sh - shared helpers for the black-box tests of tapswitch.
+#
+# A test sources this file, calls ts_init, and sets `trap cleanup EXIT`.
+# Everything it makes is named from TS_ID (a random "ts" + 4 hex digits)
+# and recorded here, so that cleanup() removes it again also when the test
+# fails half-way:
+#
+#   ns_add NAME...            network namespaces, IPv6 off, lo up
+#   daemon_start [ARGS...]    $BUILD/tapswitch --ctl $TS_SOCK ARGS, by PID
+#   pretap_add NAME           a persistent tap made before the daemon (the
+#                             one thing created in the root namespace)
+#   hosts_setup N [ARGS...]   all of the usual topology: N host namespaces,
+#                             the daemon with N taps, each moved into its
+#                             host, forwarding, table empty, pktio ready
+#   kbridge_add BRNS HOST...  the reference: a Linux bridge in BRNS with a
+#                             veth port to each host namespace
+#
+# Assertions: assert_eq/assert_ge/assert_json/assert_delta stop the test
+# at the first mismatch, printing what was expected and what came;
+# check_eq/check_json report and go on (ts_done exits 1 at the end).
+# A test that cannot run here (not root, no /dev/net/tun) exits 77 after
+# a "SKIP: reason" line.
+#
+# Rules these helpers keep (DESIGN.md "Tests and lab conventions"): no
+# address, route or bridge in the root namespace; every device the test
+# configures lives in a namespace it made; every wait and every traffic
+# run is bounded; processes are stopped by PID only.
+#
+# The daemon is driven only through tapswitchctl, and its answers are read
+# from -j JSON with jq, never from text.  Frames are sent and captured with
+# $BUILD/tests/tools/pktio; see xfer() for the usual assertion.
+
+set -o pipefail
+shopt -s inherit_errexit
+
+TS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) ;;
+*) BUILD=$TS_TOP/$BUILD ;;
+esac
+TAPSWITCH=$BUILD/tapswitch
+TAPSWITCHCTL=$BUILD/tapswitchctl
+PKTIO=$BUILD/tests/tools/pktio
+
+# How long pktio listens after each frame.  Long enough for a sanitizer
+# build; it also bounds how long we wait to see that a frame did NOT come.
+PKT_SETTLE=${PKT_SETTLE:-150}
+
+TS_NAMESPACES=()
+TS_PRETAPS=()
+TS_DAEMON_PID=
+TS_DAEMON_STATUS=
+TS_TMP=
+PKT_IFS=()
+
+# ---------------------------------------------------------------- basics
+
+log() { printf '%s\n' "$*"; }
+ok() { printf 'ok - %s\n' "$*"; }
+
+fail()
+{
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+skip()
+{
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+# assert_eq WHAT EXPECTED GOT
+assert_eq()
+{
+	if [ "$2" != "$3" ]; then
+		printf 'FAIL: %s\n  expected: %s\n  got:      %s\n' \
+			"$1" "$2" "$3" >&2
+		exit 1
+	fi
+}
+
+# assert_ge WHAT MIN GOT: GOT is a number >= MIN
+assert_ge()
+{
+	if ! [[ $3 =~ ^[0-9]+$ ]] || [ "$3" -lt "$2" ]; then
+		printf 'FAIL: %s\n  expected: >= %s\n  got:      %s\n' \
+			"$1" "$2" "$3" >&2
+		exit 1
+	fi
+}
+
+# assert_json WHAT JSON JQ_FILTER: the filter must yield true for JSON.
+assert_json()
+{
+	if ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
+		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
+			"$1" "$3" "$2" >&2
+		exit 1
+	fi
+}
+
+# Checks that report and go on, for tests made of many independent
+# checks (test_cli.sh): check_* print the same FAIL lines as assert_*,
+# always return 0 (set -e), and ts_done at the end exits 1 if any failed.
+TS_FAILED=0
+
+check_eq()
+{
+	if [ "$2" != "$3" ]; then
+		printf 'FAIL: %s\n  expected: %s\n  got:      %s\n' \
+			"$1" "$2" "$3" >&2
+		TS_FAILED=1
+	fi
+	return 0
+}
+
+check_json()
+{
+	if ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
+		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
+			"$1" "$3" "$2" >&2
+		TS_FAILED=1
+	fi
+	return 0
+}
+
+ts_done()
+{
+	if [ "$TS_FAILED" != 0 ]; then
+		echo "FAIL: some checks failed (see above)" >&2
+		exit 1
+	fi
+}
+
+# Is PID a live process (not gone, not a zombie waiting to be reaped)?
+pid_alive()
+{
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# ts_init [--no-daemon]: skip unless we can make namespaces and taps;
+# name things.  --no-daemon: the test needs only pktio and the kernel.
+ts_init()
+{
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, taps)"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	local tool
+	for tool in ip jq timeout; do
+		command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
+	done
+	[ -x "$PKTIO" ] || fail "$PKTIO not built (make binaries)"
+	if [ "${1:-}" != --no-daemon ]; then
+		for tool in "$TAPSWITCH" "$TAPSWITCHCTL"; do
+			[ -x "$tool" ] || fail "$tool not built (make binaries)"
+		done
+	fi
+
+	# Four random hex digits; ts + 4 + a short suffix fits IFNAMSIZ.
+	# Pick again if a namespace or device of that name is around.
+	local tries
+	for ((tries = 0; tries < 20; tries++)); do
+		TS_ID=ts$(printf '%04x' $(((RANDOM ^ $$ ^ (RANDOM << 3)) & 0xffff)))
+		if ! compgen -G "/run/netns/$TS_ID-*" >/dev/null &&
+			! ip -o link show | grep -q ": $TS_ID"; then
+			break
+		fi
+	done
+	TS_TMP=$(mktemp -d "/tmp/tapswitch-test.$TS_ID.XXXXXX")
+	TS_SOCK=$TS_TMP/ctl.sock
+	TS_LOG=$TS_TMP/daemon.log
+	# A signal (the runner's timeout) must still run the EXIT trap.
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+}
+
+# cleanup: the EXIT trap of every test.  Stops the daemon, deletes the
+# namespaces (and with them every device in them) and the pre-made taps.
+cleanup()
+{
+	local rc=$? ns tap
+	set +e
+	if [ -n "$TS_DAEMON_PID" ]; then
+		daemon_stop
+	fi
+	for ns in "${TS_NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	for tap in "${TS_PRETAPS[@]}"; do
+		# Still in the root namespace only if the test failed before
+		# moving it; otherwise it went with its namespace.
+		if ip link show dev "$tap" >/dev/null 2>&1; then
+			ip tuntap del mode tap name "$tap" 2>/dev/null
+		fi
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -s "$TS_LOG" ]; then
+		echo "--- daemon output (last 40 lines) ---" >&2
+		tail -n 40 "$TS_LOG" >&2
+	fi
+	[ -n "$TS_TMP" ] && rm -rf "$TS_TMP"
+	exit "$rc"
+}
+
+# ------------------------------------------------------------ namespaces
+
+# ns_add NAME...: a namespace with IPv6 disabled before any device moves
+# in (a moved device takes the namespace's defaults), so hosts stay quiet.
+ns_add()
+{
+	local ns
+	for ns in "$@"; do
+		ip netns add "$ns" || fail "ip netns add $ns"
+		TS_NAMESPACES+=("$ns")
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		ip -n "$ns" link set lo up
+	done
+}
+
+# tap_to_ns TAP NS: move a tap (made by the daemon in the root namespace)
+# into a host namespace at once, and bring it up there.
+tap_to_ns()
+{
+	ip link set dev "$1" netns "$2" || fail "cannot move $1 into $2"
+	ip -n "$2" link set dev "$1" up || fail "cannot bring $1 up in $2"
+}
+
+# pretap_add NAME: a persistent tap that exists before the daemon attaches
+# to it.  Creating it in the root namespace cannot be avoided; it is moved
+# away right after the daemon attached, and deleted by cleanup.
+pretap_add()
+{
+	TS_PRETAPS+=("$1")
+	ip tuntap add mode tap name "$1" || fail "ip tuntap add $1"
+}
+
+# ---------------------------------------------------------------- daemon
+
+ctl() { "$TAPSWITCHCTL" --ctl "$TS_SOCK" "$@"; }
+
+# ctlj ARGS: -j output of a command that must succeed.
+ctlj()
+{
+	local out
+	out=$("$TAPSWITCHCTL" --ctl "$TS_SOCK" -j "$@") ||
+		fail "tapswitchctl -j $* failed"
+	printf '%s\n' "$out"
+}
+
+# daemon_start [ARGS...]: start tapswitch in the background and wait (5 s
+# at most) until it answers `show`.
+daemon_start()
+{
+	local i
+	[ -z "$TS_DAEMON_PID" ] || fail "daemon_start: a daemon is running"
+	TS_DAEMON_STATUS=
+	"$TAPSWITCH" --ctl "$TS_SOCK" "$@" >>"$TS_LOG" 2>&1 &
+	TS_DAEMON_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		if ctl show >/dev/null 2>&1; then
+			return 0
+		fi
+		pid_alive "$TS_DAEMON_PID" ||
+			fail "tapswitch $* exited at start-up:$(printf '\n'; cat "$TS_LOG")"
+		sleep 0.1
+	done
+	fail "tapswitch $* does not answer on $TS_SOCK after 5 s"
+}
+
+# daemon_stop [SIGNAL]: SIGTERM (or SIGNAL), wait up to 5 s, then SIGKILL.
+# Sets TS_DAEMON_STATUS to its exit status (128+n if killed by signal n).
+daemon_stop()
+{
+	local pid=$TS_DAEMON_PID i
+	[ -n "$pid" ] || return 0
+	kill -s "${1:-TERM}" "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		pid_alive "$pid" || break
+		sleep 0.1
+	done
+	if pid_alive "$pid"; then
+		echo "tapswitch (pid $pid) ignored SIG${1:-TERM} for 5 s: SIGKILL" >&2
+		kill -s KILL "$pid" 2>/dev/null
+	fi
+	TS_DAEMON_STATUS=0
+	# (braces: so that bash's "Killed" notice goes to /dev/null too)
+	{ wait "$pid"; } 2>/dev/null || TS_DAEMON_STATUS=$?
+	TS_DAEMON_PID=
+}
+
+daemon_alive() { [ -n "$TS_DAEMON_PID" ] && pid_alive "$TS_DAEMON_PID"; }
+
+# ------------------------------------------------------ reading the JSON
+
+# port_field TAP KEY: a key of TAP's object in `-j port show`, or "absent".
+port_field()
+{
+	ctlj port show | jq -r --arg n "$1" --arg k "$2" \
+		'(map(select(.ifname == $n)) | first) as $p |
+		 if $p == null then "absent" else $p[$k] | tostring end'
+}
+
+# port_stat TAP COUNTER: one counter from `-j -s port show`.
+port_stat()
+{
+	ctlj -s port show | jq -r --arg n "$1" --arg k "$2" \
+		'map(select(.ifname == $n)) | first | .stats[$k] | tostring'
+}
+
+# port_names: the ifnames in `-j port show`, sorted, on one line.
+port_names()
+{
+	ctlj port show | jq -r 'map(.ifname) | sort | join(" ")'
+}
+
+# sw_field KEY / sw_stat COUNTER: from `-j show`.  The counters are read
+# with -s as well, so that only test_cli.sh judges whether `-j show`
+# alone carries them.
+sw_field() { ctlj show | jq -r --arg k "$1" '.[$k] | tostring'; }
+sw_stat() { ctlj -s show | jq -r --arg k "$1" '.stats[$k] | tostring'; }
+
+# fdb_port MAC: the ifname(s) MAC is on, space separated; "" if none.
+fdb_port()
+{
+	ctlj fdb show | jq -r --arg m "$1" \
+		'map(select(.mac == $m) | .ifname) | join(" ")'
+}
+
+# fdb_flags MAC: the flags of MAC's entry, sorted, comma separated.
+fdb_flags()
+{
+	ctlj fdb show | jq -r --arg m "$1" \
+		'map(select(.mac == $m) | .flags | sort | join(",")) | join(" ")'
+}
+
+# sorted WORD...: the words sorted, on one line (to compare with fdb_macs).
+sorted() { printf '%s\n' "$@" | LC_ALL=C sort | paste -sd ' ' -; }
+
+# fdb_macs [dev TAP]: the MACs in the table, sorted, space separated.
+fdb_macs()
+{
+	ctlj fdb show "$@" | jq -r 'map(.mac) | .[]' | LC_ALL=C sort |
+		paste -sd ' ' -
+}
+
+# wait_port_state TAP STATE [SECONDS]: poll `-j port show` (5 s default).
+wait_port_state()
+{
+	local tap=$1 want=$2 tries=$((${3:-5} * 10)) got
+	for ((; tries > 0; tries--)); do
+		got=$(port_field "$tap" state)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "port $tap: state expected \"$want\", got \"$got\" after ${3:-5} s"
+}
+
+wait_forwarding() { wait_port_state "$1" forwarding "${2:-5}"; }
+
+# settle_fdb: forget what was learned while the taps were still in the
+# root namespace (its IPv6 sends a few frames from a tap that comes up
+# there), so that a test starts from an empty table.
+settle_fdb()
+{
+	ctl fdb flush >/dev/null || fail "fdb flush"
+	assert_eq "fdb after flush" "" "$(fdb_macs)"
+}
+
+# ---------------------------------------------------------------- frames
+
+# pkt_ifs NS:IFNAME...: the interfaces pktio opens, in index order.
+pkt_ifs() { PKT_IFS=("$@"); }
+
+# pkt_run: run pktio on PKT_IFS with the commands on stdin.
+pkt_run()
+{
+	[ "${#PKT_IFS[@]}" -gt 0 ] || fail "pkt_run: no interfaces (pkt_ifs)"
+	timeout 60 "$PKTIO" -w "$PKT_SETTLE" "${PKT_IFS[@]}" ||
+		fail "pktio ${PKT_IFS[*]} failed"
+}
+
+# mac_hex 02:00:00:00:00:01 -> 020000000001
+mac_hex()
+{
+	local m=${1//:/}
+	printf '%s' "${m,,}"
+}
+
+# frame DST SRC SEQ [LEN]: an Ethernet frame in hex: experimental
+# ethertype 0x88b5, payload "ts" + 32-bit sequence number, zero padding
+# up to LEN bytes (default 60, the minimum without FCS).
+frame()
+{
+	local len=${4:-60} hex
+	hex=$(mac_hex "$1")$(mac_hex "$2")88b57473$(printf '%08x' "$3")
+	while [ "${#hex}" -lt $((len * 2)) ]; do
+		hex+=00
+	done
+	printf '%s' "${hex:0:$((len * 2))}"
+}
+
+# xfer IN HEX [OUT...]: send HEX on pktio interface IN and assert that
+# exactly the interfaces OUT received it, once each, and nothing else
+# arrived anywhere.
+xfer()
+{
+	local in=$1 hex=$2 j expect got
+	shift 2
+	expect=
+	for j in "$@"; do
+		expect+="rx $j $hex"$'\n'
+	done
+	expect+=.
+	got=$(printf 'send %s %s\n' "$in" "$hex" | pkt_run)
+	if [ "$got" != "$expect" ]; then
+		printf 'FAIL: frame %s sent on %s (%s)\n' "$hex" "$in" \
+			"${PKT_IFS[$in]}" >&2
+		printf '  expected on: %s\n' "${*:-nothing}" >&2
+		printf '  pktio printed:\n%s\n' "$got" | sed 's/^/    /' >&2
+		exit 1
+	fi
+}
+
+# ------------------------------------------------------- a kernel bridge
+
+# kbridge_add BRNS HOSTNS...: the reference switch - a Linux bridge in BRNS
+# (STP off, no multicast snooping) with one veth port per host namespace,
+# whose peer "v0", "v1", ... is in that host namespace and up.  Port and
+# bridge MACs are fixed (02:b0:...) so they cannot collide with test MACs.
+kbridge_add()
+{
+	local brns=$1 i=0 h
+	shift
+	ip -n "$brns" link add br0 address 02:b0:00:00:00:ff type bridge \
+		stp_state 0 mcast_snooping 0 || fail "cannot make br0"
+	ip -n "$brns" link set br0 up
+	# A plain bridge: br_netfilter (active on this kernel, with per-netns
+	# switches) would pass bridged IPv4/IPv6/ARP through iptables and drop
+	# what does not parse; tapswitch has no such thing.
+	ip netns exec "$brns" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+		net.bridge.bridge-nf-call-ip6tables=0 \
+		net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+	for h in "$@"; do
+		ip -n "$brns" link add "p$i" address "02:b0:00:00:00:0$i" \
+			type veth peer name "v$i" netns "$h" ||
+			fail "cannot make veth p$i/v$i"
+		ip -n "$brns" link set "p$i" master br0 up
+		ip -n "$h" link set "v$i" up
+		i=$((i + 1))
+	done
+	# A port forwards once its carrier is up; wait for all of them.
+	for ((i = 0; i < 50; i++)); do
+		if ! ip -n "$brns" -j link show master br0 |
+			jq -e 'any(.[]; .operstate != "UP")' >/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "bridge ports in $brns not up after 5 s"
+}
+
+# ------------------------------------------------- the usual topology
+
+# hosts_setup N [DAEMON_ARGS...]: N host namespaces HOSTS[i] ($TS_ID-hi),
+# tapswitch started with N ports TAPS[i] (${TS_ID}ti), each tap moved into
+# its host namespace and forwarding, the table empty, and pktio interface
+# i = TAPS[i] in HOSTS[i].
+hosts_setup()
+{
+	local n=$1 i args=()
+	shift
+	HOSTS=()
+	TAPS=()
+	for ((i = 0; i < n; i++)); do
+		HOSTS+=("$TS_ID-h$i")
+		TAPS+=("${TS_ID}t$i")
+		args+=(--port "${TS_ID}t$i")
+	done
+	ns_add "${HOSTS[@]}"
+	daemon_start "${args[@]}" "$@"
+	PKT_IFS=()
+	for ((i = 0; i < n; i++)); do
+		tap_to_ns "${TAPS[i]}" "${HOSTS[i]}"
+		PKT_IFS+=("${HOSTS[i]}:${TAPS[i]}")
+	done
+	for ((i = 0; i < n; i++)); do
+		wait_forwarding "${TAPS[i]}"
+	done
+	settle_fdb
+}
+
+# ------------------------------------------------------------ counters
+
+# stats_save: remember every port's counters, for stat_delta.
+stats_save() { TS_STATS=$(ctlj -s port show); }
+
+# stat_delta TAP COUNTER: how much COUNTER of TAP grew since stats_save.
+stat_delta()
+{
+	local now
+	now=$(ctlj -s port show)
+	jq -rn --argjson a "$TS_STATS" --argjson b "$now" \
+		--arg n "$1" --arg k "$2" \
+		'($b | map(select(.ifname == $n)) | first | .stats[$k]) -
+		 ($a | map(select(.ifname == $n)) | first | .stats[$k])'
+}
+
+# assert_delta TAP COUNTER N: COUNTER of TAP grew by exactly N.
+assert_delta()
+{
+	assert_eq "$1 stats.$2 grew by" "$3" "$(stat_delta "$1" "$2")"
+}
