@@ -32,8 +32,9 @@ static const struct {
 	{ "fdb",
 	  "fdb show [dev IFNAME] [vlan VID]\n"
 	  "fdb add MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]\n"
+	  "fdb replace MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]\n"
 	  "fdb del MAC dev IFNAME [vlan VID]\n"
-	  "fdb flush [dev IFNAME] [vlan VID] [dynamic|static|all]   (default dynamic)\n" },
+	  "fdb flush [dev IFNAME] [vlan VID] [static|dynamic]   (default: both)\n" },
 	{ "set",
 	  "set ageing_time SEC            0-1000000; 0 disables learning\n"
 	  "set max_learned N              0 means no limit\n"

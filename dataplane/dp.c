@@ -40,11 +40,17 @@ struct dp_conf {
 /* Per-port poll thread state, owned by the control side. */
 struct dp_poller {
 	pthread_t thread;
-	int stop_fd;			/* eventfd: the control side says stop */
+	int stop_fd;			/* eventfd: wakes a blocked poll() */
+	bool stopping;			/* atomic: seen between bursts */
 	struct dp *dp;
 	struct dp_port *port;
+	struct dp_burst *burst;		/* the thread's receive buffers */
 	bool running;
 };
+
+/* A poll thread goes back to poll() after this many full bursts, so that
+ * a port under a flood still notices a stop request promptly. */
+#define DP_DRAIN_BURSTS 8
 
 struct dp {
 	struct fdb *fdb;
@@ -328,24 +334,27 @@ static void *dp_poll_thread(void *arg)
 		{ .fd = port->fd, .events = POLLIN },
 		{ .fd = pl->stop_fd, .events = POLLIN },
 	};
-	struct dp_burst *b = malloc(sizeof(*b));
+	struct dp_burst *b = pl->burst;
 	bool gone = false;
 
 	rcu_register_thread();
-	if (!b)
-		goto out;
 	for (unsigned int i = 0; i < DP_BURST; i++)
 		b->frames[i].data = b->buf[i];
 
-	for (;;) {
+	while (!__atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE)) {
+		unsigned int bursts = 0;
 		int n;
 
 		/* Offline while blocked: grace periods need not wait. */
 		rcu_offline();
 		n = poll(pfd, 2, -1);
 		rcu_thread_online();
-		if (n < 0 && errno != EINTR)
-			break;
+		if (n < 0) {
+			/* EINTR, or ENOMEM: try again, without spinning. */
+			if (errno != EINTR)
+				usleep(1000);
+			continue;
+		}
 		if (pfd[1].revents)
 			break;
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -369,14 +378,15 @@ static void *dp_poll_thread(void *arg)
 				dp_input(pl->dp, port->index, b->frames, n,
 					 dp_now_ms());
 			rcu_quiescent();
-		} while (n == DP_BURST);
+		} while (n == DP_BURST && ++bursts < DP_DRAIN_BURSTS &&
+			 !__atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE));
+		if (gone)
+			break;
 	}
 	if (gone && pl->dp->gone_cb)
 		pl->dp->gone_cb(pl->dp, port->index, pl->dp->gone_arg);
-out:
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
-	free(b);
 	return NULL;
 }
 
@@ -387,16 +397,27 @@ static int dp_poller_start(struct dp *dp, struct dp_port *port)
 
 	pl->dp = dp;
 	pl->port = port;
+	pl->stopping = false;
+	pl->burst = malloc(sizeof(*pl->burst));
+	if (!pl->burst)
+		return -ENOMEM;
 	pl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pl->stop_fd < 0)
-		return -errno;
-	err = pthread_create(&pl->thread, NULL, dp_poll_thread, pl);
-	if (err) {
-		close(pl->stop_fd);
-		return -err;
+	if (pl->stop_fd < 0) {
+		err = -errno;
+		goto out_free_burst;
 	}
+	err = -pthread_create(&pl->thread, NULL, dp_poll_thread, pl);
+	if (err)
+		goto out_close_stop;
 	pl->running = true;
 	return 0;
+
+out_close_stop:
+	close(pl->stop_fd);
+out_free_burst:
+	free(pl->burst);
+	pl->burst = NULL;
+	return err;
 }
 
 static void dp_poller_stop(struct dp *dp, uint32_t index)
@@ -406,6 +427,7 @@ static void dp_poller_stop(struct dp *dp, uint32_t index)
 
 	if (!pl->running)
 		return;
+	__atomic_store_n(&pl->stopping, true, __ATOMIC_RELEASE);
 	if (write(pl->stop_fd, &one, sizeof(one)) < 0) {
 		/* An eventfd write only fails on overflow: it is signalled. */
 	}
@@ -414,6 +436,8 @@ static void dp_poller_stop(struct dp *dp, uint32_t index)
 	pthread_join(pl->thread, NULL);
 	rcu_thread_online();
 	close(pl->stop_fd);
+	free(pl->burst);
+	pl->burst = NULL;
 	pl->running = false;
 }
 
@@ -439,7 +463,7 @@ int dp_port_lookup(struct dp *dp, const char *name)
 
 int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 {
-	struct dp_conf *conf;
+	struct dp_conf *conf, *rollback;
 	uint32_t i;
 	int err;
 
@@ -450,9 +474,14 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 			break;
 	if (i == DP_MAX_PORTS)
 		return -ENOSPC;
+	/* Both snapshots up front: the way back must not need memory. */
 	conf = dp_conf_copy(dp);
-	if (!conf)
+	rollback = dp_conf_copy(dp);
+	if (!conf || !rollback) {
+		free(conf);
+		free(rollback);
 		return -ENOMEM;
+	}
 	port->index = i;
 	memset(&port->stats, 0, sizeof(port->stats));
 	conf->port[i] = port;
@@ -460,21 +489,16 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	dp_conf_rebuild_active(conf);
 	dp_conf_publish(dp, conf);
 
-	if (port->fd >= 0) {
-		err = dp_poller_start(dp, port);
-		if (err) {
-			/* Unpublish: nothing can have been learned on it. */
-			conf = dp_conf_copy(dp);
-			if (!conf)
-				return err;	/* unreachable in practice */
-			conf->port[i] = NULL;
-			conf->flags[i] = 0;
-			dp_conf_rebuild_active(conf);
-			dp_conf_publish(dp, conf);
-			synchronize_rcu();
-			return err;
-		}
+	err = port->fd >= 0 ? dp_poller_start(dp, port) : 0;
+	if (err) {
+		/* Unpublish; nothing can have been learned on it, but other
+		 * threads may be writing to it until a grace period ends. */
+		dp_conf_publish(dp, rollback);
+		rcu_tsan_quiescent();
+		synchronize_rcu();
+		return err;
 	}
+	free(rollback);
 	return i;
 }
 
@@ -486,6 +510,9 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
 		return -ENOENT;
 	port = dp->conf->port[index];
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;		/* nothing changed yet */
 
 	/*
 	 * Stop the port's own poll thread first: it is the only one that
@@ -494,19 +521,10 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	 * wait for every reader of the old snapshot before closing it.
 	 */
 	dp_poller_stop(dp, index);
-	conf = dp_conf_copy(dp);
-	if (conf) {
-		conf->port[index] = NULL;
-		conf->flags[index] = 0;
-		dp_conf_rebuild_active(conf);
-		dp_conf_publish(dp, conf);
-	} else {
-		/* No memory for a copy: edit in place after readers. */
-		STORE(&dp->conf->flags[index], 0);
-		synchronize_rcu();
-		dp->conf->port[index] = NULL;
-		dp_conf_rebuild_active(dp->conf);
-	}
+	conf->port[index] = NULL;
+	conf->flags[index] = 0;
+	dp_conf_rebuild_active(conf);
+	dp_conf_publish(dp, conf);
 	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	rcu_tsan_quiescent();
 	synchronize_rcu();

@@ -164,9 +164,17 @@ void fdb_destroy(struct fdb *fdb)
 			fdb_entry_unlinked(fdb, e);
 	}
 	rcu_read_unlock();
+	/*
+	 * Offline for the rest: rcu_barrier() waits for callbacks that wait
+	 * for grace periods, and so does the resize worker that
+	 * cds_lfht_destroy() joins; both would wait for us if we stayed
+	 * online.
+	 */
 	rcu_tsan_quiescent();
+	rcu_thread_offline();
 	rcu_barrier();
 	cds_lfht_destroy(fdb->ht, NULL);
+	rcu_thread_online();
 	free(fdb);
 }
 
@@ -195,10 +203,14 @@ static enum fdb_learn_result fdb_update_rcu(struct fdb *fdb,
 {
 	uint32_t cur = LOAD(&e->port);
 
+	if (cur != port && (e->flags & FDB_STICKY)) {
+		/* Linux moves static entries too; only sticky ones stay,
+		 * and are refreshed all the same (br_fdb_update). */
+		if (LOAD(&e->updated_ms) != now_ms)
+			STORE(&e->updated_ms, now_ms);
+		return FDB_LEARN_STICKY;
+	}
 	if (cur != port) {
-		/* Linux moves static entries too; only sticky ones stay. */
-		if (e->flags & FDB_STICKY)
-			return FDB_LEARN_STICKY;
 		STORE(&e->port, port);
 		ADD(&fdb->n_moved, 1);
 		if (old_port)
@@ -260,6 +272,12 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
 int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	    uint32_t port, uint32_t flags, uint64_t now_ms)
 {
+	return fdb_insert(fdb, vid, mac, port, flags, now_ms, true);
+}
+
+int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
+	       uint32_t port, uint32_t flags, uint64_t now_ms, bool replace)
+{
 	uint64_t key = fdb_key(vid, mac);
 	struct fdb_entry *fresh, *old;
 	struct cds_lfht_node *node;
@@ -270,6 +288,17 @@ int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 		return -ENOMEM;
 	rcu_tsan_publish(&fresh->node);
 	rcu_read_lock();
+	if (!replace) {
+		node = cds_lfht_add_unique(fdb->ht, fdb_hash(key), fdb_match,
+					   &key, &fresh->node);
+		rcu_read_unlock();
+		if (node != &fresh->node) {
+			free(fresh);	/* never published */
+			return -EEXIST;
+		}
+		ADD(&fdb->n_entries, 1);
+		return 0;
+	}
 	node = cds_lfht_add_replace(fdb->ht, fdb_hash(key), fdb_match, &key,
 				    &fresh->node);
 	ADD(&fdb->n_entries, 1);

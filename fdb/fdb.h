@@ -28,7 +28,8 @@
  *     other; each takes its own read-side section, so the caller must be
  *     online and must *not* hold rcu_read_lock() already.
  *   - fdb_create(), fdb_destroy(): one thread, no concurrent user;
- *     fdb_destroy() runs outside any read-side section.
+ *     fdb_destroy() is called online, outside any read-side section, and
+ *     returns online (it goes offline inside, for rcu_barrier()).
  * Freed entries are released through call_rcu(), so whoever destroys the
  * table calls rcu_barrier() first (fdb_destroy() does).
  */
@@ -114,6 +115,11 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
  */
 int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	    uint32_t port, uint32_t flags, uint64_t now_ms);
+
+/* As fdb_add(), but with @replace false an existing entry is left alone
+ * and -EEXIST returned (iproute2's `fdb add` as against `fdb replace`). */
+int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
+	       uint32_t port, uint32_t flags, uint64_t now_ms, bool replace);
 
 /*
  * Online, not in a read-side section.  Delete the entry for (@vid, @mac)

@@ -86,19 +86,28 @@ static int parse_u32(const char *arg, uint32_t max, uint32_t *val)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly xx:xx:xx:xx:xx:xx. */
 static int parse_mac(const char *arg, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(arg) != 17 ||
-	    sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-		   &b[3], &b[4], &b[5], &tail) != 6)
+	if (strlen(arg) != 17)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		if (arg[i * 3 + 2] != ':' && i < 5)
+		int hi = hex_digit(arg[i * 3]), lo = hex_digit(arg[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && arg[i * 3 + 2] != ':'))
 			return -EINVAL;
-		mac[i] = b[i];
+		mac[i] = hi << 4 | lo;
 	}
 	return 0;
 }
@@ -221,8 +230,11 @@ static int do_port_show(struct req *r)
 	unsigned int n;
 	int i = 2, err;
 
-	if (i < r->argc && !strcmp(r->argv[i], "dev"))
-		i++;
+	if (i < r->argc && !strcmp(r->argv[i], "dev")) {
+		err = need_arg(r, ++i, "dev");
+		if (err)
+			return err;
+	}
 	if (i < r->argc) {
 		if (r->argc != i + 1)
 			return invarg(r, r->argv[i + 1], "unexpected");
@@ -332,7 +344,7 @@ static int parse_fdb_args(struct req *r, int i, bool want_mac,
 				err = parse_vid(r, r->argv[i], &a->vid);
 		} else {
 			err = 0;
-			if (!strcmp(w, "static") || !strcmp(w, "permanent"))
+			if (!strcmp(w, "static"))
 				a->is_static = true;
 			else if (!strcmp(w, "dynamic"))
 				a->is_dynamic = true;
@@ -350,10 +362,10 @@ static int parse_fdb_args(struct req *r, int i, bool want_mac,
 	return 0;
 }
 
-static int do_fdb_add(struct req *r)
+static int fdb_add_or_replace(struct req *r, bool replace)
 {
 	static const char *const allowed[] = {
-		"dev", "vlan", "static", "permanent", "dynamic", "sticky", NULL
+		"dev", "vlan", "static", "dynamic", "sticky", NULL
 	};
 	struct fdb_args a;
 	uint32_t flags;
@@ -370,8 +382,23 @@ static int do_fdb_add(struct req *r)
 	flags = a.is_dynamic ? 0 : FDB_STATIC;
 	if (a.sticky)
 		flags |= FDB_STICKY;
-	return fdb_add(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
-		       a.port, flags, dp_now_ms());
+	err = fdb_insert(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
+			 a.port, flags, dp_now_ms(), replace);
+	if (err == -EEXIST)
+		return invarg(r, r->argv[2],
+			      "an entry exists; use fdb replace");
+	return err;
+}
+
+/* As `bridge fdb add`: fails if the MAC is known (learned or not). */
+static int do_fdb_add(struct req *r)
+{
+	return fdb_add_or_replace(r, false);
+}
+
+static int do_fdb_replace(struct req *r)
+{
+	return fdb_add_or_replace(r, true);
 }
 
 static int do_fdb_del(struct req *r)
@@ -395,9 +422,10 @@ static int do_fdb_del(struct req *r)
 static int do_fdb_flush(struct req *r)
 {
 	static const char *const allowed[] = {
-		"dev", "vlan", "static", "permanent", "dynamic", "all", NULL
+		"dev", "vlan", "static", "dynamic", NULL
 	};
-	enum fdb_flush_kind kind = FDB_FLUSH_DYNAMIC;
+	/* As `bridge fdb flush`: no state word, every state. */
+	enum fdb_flush_kind kind = FDB_FLUSH_ALL;
 	struct fdb_args a;
 	int err;
 
@@ -406,8 +434,8 @@ static int do_fdb_flush(struct req *r)
 		return err;
 	if (a.is_static)
 		kind = FDB_FLUSH_STATIC;
-	else if (a.all)
-		kind = FDB_FLUSH_ALL;
+	else if (a.is_dynamic)
+		kind = FDB_FLUSH_DYNAMIC;
 	fdb_flush(r->sw->fdb, a.port, a.vid, kind);
 	return 0;
 }
@@ -606,6 +634,7 @@ static const struct cmd port_cmds[] = {
 static const struct cmd fdb_cmds[] = {
 	{ "show", do_fdb_show },
 	{ "add", do_fdb_add },
+	{ "replace", do_fdb_replace },
 	{ "del", do_fdb_del },
 	{ "flush", do_fdb_flush },
 	{ NULL, NULL },
@@ -661,18 +690,54 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Wait until the whole request is in the socket buffer, for at most
+ * CTL_REQUEST_MS in all: a client that trickles bytes must not hold the
+ * one control thread.  Returns 0 when it is there (or the peer closed).
+ */
+#define CTL_REQUEST_MS 2000
+static int wait_request(int fd)
+{
+	uint64_t deadline = dp_now_ms() + CTL_REQUEST_MS;
+	char peek[CTL_MAX_REQUEST];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = dp_now_ms();
+		ssize_t n;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, deadline - now) <= 0)
+			continue;
+		n = recv(fd, peek, sizeof(peek) - 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n <= 0)
+			return 0;	/* closed or failed: recv will say */
+		peek[n] = '\0';
+		if (peek[0] == '\n' || memmem(peek, n, "\n\n", 2) ||
+		    n == sizeof(peek) - 1)
+			return 0;
+		/* Not all there yet: wait for more without spinning. */
+		usleep(1000);
+	}
+}
+
 static void serve_one(struct sw_ctl *ctl, int fd)
 {
 	char buf[CTL_MAX_REQUEST], *argv[CTL_MAX_WORDS];
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = { .tv_sec = 2 };
 	struct req r = { .sw = ctl->sw, .argv = argv };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out;
 	int status;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (wait_request(fd)) {
+		sw_log(LOG_WARNING, "control: request not complete in %d ms",
+		       CTL_REQUEST_MS);
+		return;
+	}
 	r.argc = ctl_request_recv(fd, buf, sizeof(buf), argv, CTL_MAX_WORDS);
 	if (r.argc < 0) {
 		sw_log(LOG_WARNING, "control: bad request: %s",
@@ -684,11 +749,9 @@ static void serve_one(struct sw_ctl *ctl, int fd)
 		return;
 	r.out = out;
 
-	pthread_mutex_lock(&ctl->sw->lock);
-	rcu_thread_online();
+	sw_lock(ctl->sw);
 	status = dispatch(&r);
-	rcu_offline();
-	pthread_mutex_unlock(&ctl->sw->lock);
+	sw_unlock(ctl->sw);
 
 	if (status) {
 		/* No partial output: an error discards any records. */
@@ -776,8 +839,17 @@ static int ctl_listen(const char *path, int *errp)
 		*errp = -EADDRINUSE;
 		return -1;
 	}
-	if (errno == ECONNREFUSED)
+	/* Only ever remove a socket: --ctl must not eat a file. */
+	if (errno == ECONNREFUSED) {
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			close(fd);
+			*errp = -EEXIST;
+			return -1;
+		}
 		unlink(path);
+	}
 	old_mask = umask(0177);		/* the socket is born 0600 */
 	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
@@ -827,7 +899,7 @@ out_free:
 	return NULL;
 }
 
-/* Main thread, online. */
+/* Main thread, offline. */
 void sw_ctl_stop(struct sw_ctl *ctl)
 {
 	uint64_t one = 1;
@@ -836,9 +908,7 @@ void sw_ctl_stop(struct sw_ctl *ctl)
 		return;
 	if (write(ctl->stop_fd, &one, sizeof(one)) < 0)
 		sw_log(LOG_ERR, "control: cannot signal stop: %m");
-	rcu_offline();
 	pthread_join(ctl->thread, NULL);
-	rcu_thread_online();
 	close(ctl->stop_fd);
 	close(ctl->listen_fd);
 	unlink(ctl->path);

@@ -283,11 +283,9 @@ static void *sw_link_thread(void *arg)
 		if (pfd[1].fd >= 0 && pfd[1].revents)
 			while (nl_recvmsgs_default(events) >= 0)
 				;
-		pthread_mutex_lock(&sw->lock);
-		rcu_thread_online();
+		sw_lock(sw);
 		sw_link_rescan_locked(sw);
-		rcu_offline();
-		pthread_mutex_unlock(&sw->lock);
+		sw_unlock(sw);
 	}
 	nl_socket_free(events);
 	rcu_tsan_quiescent();
@@ -339,21 +337,25 @@ void sw_link_kick(struct sw *sw)
 	}
 }
 
-/* Main thread, online, sw->lock not held. */
 void sw_link_stop(struct sw *sw)
+{
+	struct sw_link *link = sw->link;
+
+	if (!link || !__atomic_load_n(&link->running, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&link->running, false, __ATOMIC_RELEASE);
+	sw_link_kick(sw);
+	pthread_join(link->thread, NULL);
+}
+
+/* Main thread, after dp_destroy(): no poll thread can kick any more. */
+void sw_link_free(struct sw *sw)
 {
 	struct sw_link *link = sw->link;
 
 	if (!link)
 		return;
-	__atomic_store_n(&link->running, false, __ATOMIC_RELEASE);
-	sw_link_kick(sw);
-	rcu_offline();
-	pthread_join(link->thread, NULL);
-	rcu_thread_online();
-	pthread_mutex_lock(&sw->lock);
 	sw->link = NULL;
-	pthread_mutex_unlock(&sw->lock);
 	close(link->kick_fd);
 	close(link->own_netns_fd);
 	free(link);

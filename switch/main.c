@@ -137,16 +137,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rcu_register_thread();
+	/* Offline unless working under sw->lock (sw_lock() goes online). */
+	rcu_offline();
 	err = sw_init(&sw, max_learned);
 	if (err) {
 		sw_log(LOG_ERR, "cannot start: %s", strerror(-err));
 		goto out_unregister;
 	}
-	pthread_mutex_lock(&sw.lock);
+	sw_lock(&sw);
 	err = sw_set_ageing_locked(&sw, ageing);
 	if (!err)
 		err = dp_set_group_fwd_mask(sw.dp, mask);
-	pthread_mutex_unlock(&sw.lock);
+	sw_unlock(&sw);
 	if (!err)
 		err = sw_start_ager(&sw);
 	if (!err)
@@ -158,9 +160,9 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < n_ports; i++) {
 		const char *why = "";
 
-		pthread_mutex_lock(&sw.lock);
+		sw_lock(&sw);
 		err = sw_port_add_locked(&sw, ports[i], &why);
-		pthread_mutex_unlock(&sw.lock);
+		sw_unlock(&sw);
 		if (err) {
 			fprintf(stderr,
 				"Error: argument \"%s\" is wrong: %s\n",
@@ -174,6 +176,10 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"Error: argument \"%s\" is wrong: another tapswitch is listening there\n",
 				ctl_path);
+		else if (err == -EEXIST)
+			fprintf(stderr,
+				"Error: argument \"%s\" is wrong: exists and is not a socket\n",
+				ctl_path);
 		else
 			fprintf(stderr,
 				"Error: argument \"%s\" is wrong: cannot listen: %s\n",
@@ -183,12 +189,9 @@ int main(int argc, char **argv)
 	sw_log(LOG_INFO, "ready: %u port(s), control socket %s", n_ports,
 	       ctl_path);
 
-	/* Offline while waiting: this thread reads nothing RCU-protected. */
-	rcu_offline();
 	do {
 		err = sigwait(&sigs, &sig);
 	} while (err == EINTR);
-	rcu_thread_online();
 	sw_log(LOG_INFO, "signal %d: shutting down", sig);
 	ret = 0;
 
@@ -196,6 +199,7 @@ int main(int argc, char **argv)
 out_fini:
 	sw_link_stop(&sw);
 	sw_fini(&sw);
+	sw_link_free(&sw);
 out_unregister:
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();

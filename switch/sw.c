@@ -17,6 +17,19 @@
 /* How often the ager scans: expiry comes at most this late. */
 #define SW_AGER_TICK_MS 500
 
+void sw_lock(struct sw *sw)
+{
+	rcu_offline();
+	pthread_mutex_lock(&sw->lock);
+	rcu_thread_online();
+}
+
+void sw_unlock(struct sw *sw)
+{
+	rcu_offline();
+	pthread_mutex_unlock(&sw->lock);
+}
+
 static void sw_port_gone(struct dp *dp, uint32_t index, void *arg)
 {
 	struct sw *sw = arg;
@@ -57,9 +70,8 @@ static void *sw_ager_thread(void *arg)
 		uint32_t ageing_s =
 			__atomic_load_n(&sw->ageing_s, __ATOMIC_RELAXED);
 
-		/* ageing_time 0 means no learning; nothing to age. */
-		if (!ageing_s)
-			continue;
+		/* ageing_time 0: nothing learned stays, and neither does a
+		 * dynamic entry added by hand (Linux's hold time 0). */
 		rcu_thread_online();
 		fdb_age(sw->fdb, dp_now_ms(), (uint64_t)ageing_s * 1000);
 		rcu_offline();
@@ -86,34 +98,29 @@ int sw_start_ager(struct sw *sw)
 	return 0;
 }
 
-/* Main thread, registered and online; no other control thread runs. */
+/* Main thread, registered and offline; the control server and the link
+ * thread are stopped. */
 void sw_fini(struct sw *sw)
 {
+	uint32_t idx[DP_MAX_PORTS];
 	uint64_t one = 1;
+	unsigned int n;
 
 	if (sw->ager_running) {
 		if (write(sw->ager_stop_fd, &one, sizeof(one)) < 0)
 			sw_log(LOG_ERR, "ager: cannot signal stop: %m");
-		rcu_offline();
 		pthread_join(sw->ager, NULL);
-		rcu_thread_online();
 		sw->ager_running = false;
 	}
 	if (sw->ager_stop_fd >= 0)
 		close(sw->ager_stop_fd);
-	pthread_mutex_lock(&sw->lock);
-	{
-		uint32_t idx[DP_MAX_PORTS];
-		unsigned int n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
-
-		for (unsigned int i = 0; i < n; i++)
-			sw_port_del_locked(sw, idx[i]);
-	}
+	sw_lock(sw);
+	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
+	for (unsigned int i = 0; i < n; i++)
+		sw_port_del_locked(sw, idx[i]);
 	dp_destroy(sw->dp);
-	pthread_mutex_unlock(&sw->lock);
-	rcu_offline();
-	fdb_destroy(sw->fdb);	/* rcu_barrier(), from outside a section */
-	rcu_thread_online();
+	fdb_destroy(sw->fdb);
+	sw_unlock(sw);
 	pthread_mutex_destroy(&sw->lock);
 }
 
@@ -124,10 +131,14 @@ static bool sw_ifname_valid(const char *name)
 	if (!len || len >= IFNAMSIZ || !strcmp(name, ".") ||
 	    !strcmp(name, ".."))
 		return false;
-	for (; *name; name++)
-		if (*name == '/' || *name == ':' || *name <= ' ' ||
-		    *name == 0x7f)
+	/* As the kernel's dev_valid_name(), and no '%': TUNSETIFF would
+	 * take it as a pattern and make a device of another name. */
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f)
 			return false;
+	}
 	return true;
 }
 
@@ -241,9 +252,16 @@ int sw_set_ageing_locked(struct sw *sw, uint32_t ageing_s)
 			return err;
 	}
 	__atomic_store_n(&sw->ageing_s, ageing_s, __ATOMIC_RELAXED);
-	/* With ageing_time 0 nothing is remembered, as in Linux. */
-	if (!ageing_s)
+	/*
+	 * With ageing_time 0 nothing is remembered, as in Linux.  Wait for
+	 * the poll threads to see learning off first: one still in a burst
+	 * begun before would put back what we flush.
+	 */
+	if (!ageing_s && old) {
+		rcu_tsan_quiescent();
+		synchronize_rcu();
 		fdb_flush(sw->fdb, FDB_NO_PORT, FDB_ANY_VID,
 			  FDB_FLUSH_DYNAMIC);
+	}
 	return 0;
 }

@@ -50,6 +50,14 @@ struct sw {
 	bool ager_running;
 };
 
+/*
+ * Take sw->lock: offline while waiting for it (a thread that holds it may
+ * be in synchronize_rcu()), online once it is held.  sw_unlock() drops it
+ * and leaves the thread offline.
+ */
+void sw_lock(struct sw *sw);
+void sw_unlock(struct sw *sw);
+
 /* Start-up, main thread.  0 or -errno. */
 int sw_init(struct sw *sw, uint32_t max_learned);
 int sw_start_ager(struct sw *sw);
@@ -75,7 +83,10 @@ bool sw_log_allow(uint64_t *sec, uint64_t *n);
 /* link.c: bring a device in our namespace up; the link monitor thread. */
 int sw_link_set_up(const char *name, bool up, bool *was_up);
 int sw_link_start(struct sw *sw);
+/* Main thread, offline: stop the link thread.  sw_link_free() after the
+ * data plane is gone (poll threads may still kick it until then). */
 void sw_link_stop(struct sw *sw);
+void sw_link_free(struct sw *sw);
 /* Control thread: whether a tap port's device is in our namespace. */
 bool sw_link_in_own_netns(struct dp_port *port);
 /* Any thread: ask the link monitor to look at every port now. */

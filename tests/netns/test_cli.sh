@@ -172,6 +172,14 @@ fdb add 02:00:00:00:00:01 dev $T0 bogus
 fdb del 02:00:00:00:00:99 dev $T0
 fdb del zz dev $T0
 fdb del $A dev $T1
+fdb add $A dev $T1 static
+fdb add $S dev $T0
+fdb add -0:02:03:04:05:06 dev $T0
+fdb add 01:00:5e:00:00:01 dev $T0
+fdb add 00:00:00:00:00:00 dev $T0
+fdb add 02:00:00:00:00:01 dev $T0 permanent
+port add x%d
+port show dev
 fdb flush dev $NOPORT
 fdb flush bogus
 fdb show dev $NOPORT
@@ -194,6 +202,24 @@ check_eq "-j fdb show after the errors" "$before_fdb" \
 xfer 0 "$(frame $S $A 2)" 1
 xfer 1 "$(frame $BC 02:00:00:00:07:0b 3)" 0
 ok "bad commands: Error: ..., non-zero, nothing changed, still forwarding"
+
+# fdb add refuses a known MAC, as `bridge fdb add` does; replace takes it.
+ctl fdb replace $A dev "$T1" static
+check_json "fdb replace moves a learned entry and makes it static" \
+	"$(ctlj fdb show)" \
+	"map(select(.mac == \"$A\"))[0] | .ifname == \"$T1\" and .flags == [\"static\"]"
+ctl fdb del $A dev "$T1"
+ok "fdb add refuses an existing entry; fdb replace replaces it"
+
+# --ctl never removes something that is not a socket.
+echo keep >"$TS_TMP/not-a-socket"
+rc=0
+"$TAPSWITCH" --ctl "$TS_TMP/not-a-socket" 2>"$TS_TMP/err" || rc=$?
+check_eq "tapswitch --ctl FILE: exit status" 1 "$rc"
+check_eq "tapswitch --ctl FILE: message" "Error: ..." \
+	"$(head -n1 "$TS_TMP/err" | sed 's/^\(Error: \).*/\1.../')"
+check_eq "tapswitch --ctl FILE: the file is kept" keep "$(cat "$TS_TMP/not-a-socket")"
+ok "--ctl on a regular file: error, file kept"
 
 # A socket nobody listens on, and one that does not exist.
 for sock in "$TS_TMP/nosuch.sock" "$TS_TMP"; do

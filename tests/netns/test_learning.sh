@@ -111,28 +111,29 @@ ok "fdb del"
 
 # A learned on t0, C on t2, X (dynamic, by hand) on t2, S static on t0,
 # T static on t2.
-ctl fdb flush all
+ctl fdb flush
 xfer 0 "$(frame $BC $A 20)" 1 2 3
 xfer 2 "$(frame $BC $C 21)" 0 1 3
 ctl fdb add $X dev "$T2" dynamic
 ctl fdb add $S dev "$T0" static
 ctl fdb add $T dev "$T2" static
 assert_eq "fdb before flushes" "$(sorted $A $C $S $T $X)" "$(fdb_macs)"
-ctl fdb flush dev "$T0"
-assert_eq "fdb after flush dev $T0" "$(sorted $C $S $T $X)" "$(fdb_macs)"
+ctl fdb flush dev "$T0" dynamic
+assert_eq "fdb after flush dev $T0 dynamic" "$(sorted $C $S $T $X)" "$(fdb_macs)"
 assert_eq "fdb dev $T2" "$(sorted $C $T $X)" "$(fdb_macs dev "$T2")"
 xfer 1 "$(frame $A $B 22)" 0 2 3
 ctl fdb flush dev "$T2" static
 assert_eq "fdb after flush dev $T2 static" "$(sorted $B $C $S $X)" "$(fdb_macs)"
-ctl fdb flush
-assert_eq "fdb after flush" "$S" "$(fdb_macs)"
 ctl fdb flush dynamic
 assert_eq "fdb after flush dynamic" "$S" "$(fdb_macs)"
 xfer 2 "$(frame $BC $C 23)" 0 1 3
-ctl fdb flush all
-assert_eq "fdb after flush all" "" "$(fdb_macs)"
-assert_eq "stats.fdb_entries after flush all" 0 "$(sw_stat fdb_entries)"
-ok "fdb flush [dev] [static|dynamic|all]; default is dynamic"
+# No state word: every state, as `bridge fdb flush dev X` does.
+ctl fdb flush dev "$T0"
+assert_eq "fdb after flush dev $T0" "$C" "$(fdb_macs)"
+ctl fdb flush
+assert_eq "fdb after flush" "" "$(fdb_macs)"
+assert_eq "stats.fdb_entries after flush" 0 "$(sw_stat fdb_entries)"
+ok "fdb flush [dev] [static|dynamic]; without a state word, every state"
 
 # --- max_learned -------------------------------------------------------
 ctl set max_learned 3
@@ -159,7 +160,7 @@ assert_eq "stats.limit_misses after move and static add" \
 	$((misses0 + 2)) "$(sw_stat limit_misses)"
 ok "max_learned: moves and static entries are not limited"
 
-ctl fdb flush
+ctl fdb flush dynamic
 xfer 0 "$(frame $BC 02:00:00:00:02:04 40)" 1 2 3
 assert_eq "fdb: learning after flush under the limit" \
 	"$T0" "$(fdb_port 02:00:00:00:02:04)"
