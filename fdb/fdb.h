@@ -45,9 +45,13 @@
 
 /* Entry flags: bit numbers in one word. */
 enum fdb_flag_bit {
-	FDB_STATIC_BIT,		/* added by the user; never ages */
-	FDB_STICKY_BIT,		/* never moves to another port */
-	FDB_LEARNED_BIT,	/* created by learning; counts toward max_learned */
+	FDB_STATIC_BIT,		/* never ages; kept by a dynamic flush */
+	FDB_STICKY_BIT,		/* never moves to another port, but a frame
+				 * from another port still refreshes it */
+	FDB_LEARNED_BIT,	/* created by learning: counts toward
+				 * max_learned and n_dynamic; an entry added
+				 * by hand without FDB_STATIC ages but is not
+				 * counted */
 };
 #define FDB_STATIC  (1u << FDB_STATIC_BIT)
 #define FDB_STICKY  (1u << FDB_STICKY_BIT)
@@ -145,9 +149,10 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 		       enum fdb_flush_kind kind);
 
 /*
- * Online, not in a read-side section.  Remove the dynamic entries last seen
- * @ageing_ms or more before @now_ms.  Returns how many were removed.
- * @ageing_ms 0 removes every dynamic entry.
+ * Online, not in a read-side section.  Remove the entries without
+ * FDB_STATIC last seen @ageing_ms or more before @now_ms (with @ageing_ms
+ * 0: every one last seen at or before @now_ms; an entry a learner
+ * refreshed after @now_ms was read stays).  Returns how many were removed.
  */
 unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms);
 
