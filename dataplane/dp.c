@@ -31,10 +31,21 @@ struct dp_conf {
 	struct rcu_head rcu;
 	uint16_t group_fwd_mask;
 	bool learning;			/* ageing_time != 0 */
+	bool vlan_filtering;
+	uint16_t tpid;			/* the switch's VLAN protocol */
 	uint32_t n_active;
 	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
 	struct dp_port *port[DP_MAX_PORTS];
 	uint32_t flags[DP_MAX_PORTS];
+	/* Shared between snapshots; replaced (never edited) on change and
+	 * freed after a grace period. */
+	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
+};
+
+/* A port's VLAN configuration as published. */
+struct dp_vlan_obj {
+	struct rcu_head rcu;
+	struct dp_vlan_cfg cfg;
 };
 
 /* Per-port poll thread state, owned by the control side. */
@@ -55,6 +66,7 @@ struct dp_poller {
 struct dp {
 	struct fdb *fdb;
 	struct dp_conf *conf;		/* RCU-published */
+	uint16_t default_pvid;		/* control side only */
 	struct dp_poller pollers[DP_MAX_PORTS];
 	dp_port_gone_func *gone_cb;
 	void *gone_arg;
@@ -64,6 +76,16 @@ struct dp {
 enum {
 	DP_TO_DROP = -1,
 	DP_TO_FLOOD = -2,
+};
+
+/* What pass one learned about a frame, for pass two. */
+struct dp_meta {
+	int to;			/* port index, DP_TO_DROP or DP_TO_FLOOD */
+	uint32_t flood_flag;	/* with DP_TO_FLOOD: which flood flag */
+	uint16_t vid;		/* classified VLAN; 0 with filtering off */
+	uint8_t pcp;
+	bool dei;
+	bool had_tag;		/* arrived with the switch's tag */
 };
 
 uint64_t dp_now_ms(void)
@@ -95,6 +117,28 @@ static void dp_conf_free_rcu(struct rcu_head *head)
 {
 	rcu_tsan_reclaim();
 	free(caa_container_of(head, struct dp_conf, rcu));
+}
+
+static void dp_vlan_obj_free_rcu(struct rcu_head *head)
+{
+	rcu_tsan_reclaim();
+	free(caa_container_of(head, struct dp_vlan_obj, rcu));
+}
+
+/* A port's VLAN configuration as a new port gets it: the default PVID,
+ * egress untagged, identity PCP maps. */
+static struct dp_vlan_obj *dp_vlan_obj_new(uint16_t default_pvid)
+{
+	struct dp_vlan_obj *vo = calloc(1, sizeof(*vo));
+
+	if (!vo)
+		return NULL;
+	vlan_port_init(&vo->cfg.mbr);
+	if (default_pvid)
+		vlan_port_add(&vo->cfg.mbr, default_pvid, true, true);
+	vlan_qos_map_init(&vo->cfg.ingress_qos);
+	vlan_qos_map_init(&vo->cfg.egress_qos);
+	return vo;
 }
 
 static void dp_conf_publish(struct dp *dp, struct dp_conf *conf)
@@ -132,6 +176,8 @@ struct dp *dp_create(struct fdb *fdb)
 		return NULL;
 	}
 	dp->conf->learning = true;
+	dp->conf->tpid = VLAN_TPID_8021Q;
+	dp->default_pvid = 1;
 	return dp;
 }
 
@@ -180,38 +226,88 @@ static bool dp_mac_is_link_local(const uint8_t *mac)
 }
 
 /*
- * Pass one for one frame: classify, learn, look up.  Returns a port index,
- * DP_TO_FLOOD (with *flood_flag set) or DP_TO_DROP.  Caller holds
- * rcu_read_lock().
+ * VLAN ingress with filtering on: fill m->vid (0: drop), m->pcp, m->dei,
+ * m->had_tag.  Returns false when the frame must be dropped.
  */
-static int dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
-			 struct dp_port *in, uint32_t in_flags,
-			 const struct dp_frame *f, uint64_t now_ms,
-			 uint32_t *flood_flag)
+static bool dp_vlan_in_rcu(const struct dp_conf *conf, struct dp_port *in,
+			   const struct dp_frame *f, struct dp_meta *m)
+{
+	const struct dp_vlan_cfg *vc = &conf->vlan[in->index]->cfg;
+	struct dp_port_stats *st = &in->stats;
+	struct vlan_tag tag;
+
+	switch (vlan_parse(f->data, f->len, conf->tpid, &tag)) {
+	case VLAN_TRUNCATED:
+		OWN_ADD(&st->drop_bad_tag, 1);
+		return false;
+	case VLAN_TAGGED:
+		m->had_tag = true;
+		break;
+	case VLAN_UNTAGGED:
+		/* Another TPID's tag stays in the payload, as in Linux. */
+		m->had_tag = false;
+		break;
+	}
+	m->vid = vlan_ingress(&vc->mbr, m->had_tag, &tag);
+	if (!m->vid) {
+		OWN_ADD(&st->drop_vlan, 1);
+		return false;
+	}
+	/* A priority tag keeps its PCP; an untagged frame has none. */
+	m->pcp = m->had_tag ? vc->ingress_qos.to[tag.pcp] : 0;
+	m->dei = m->had_tag && tag.dei;
+	OWN_ADD(&in->vstats[m->vid].rx_packets, 1);
+	OWN_ADD(&in->vstats[m->vid].rx_bytes, f->len);
+	return true;
+}
+
+static bool dp_vlan_member(const struct dp_conf *conf, uint32_t port,
+			   uint16_t vid)
+{
+	return !conf->vlan_filtering ||
+	       vlan_is_member(&conf->vlan[port]->cfg.mbr, vid);
+}
+
+/*
+ * Pass one for one frame: classify, learn, look up.  Fills @m: a port
+ * index, DP_TO_FLOOD (with the flood flag) or DP_TO_DROP, and the VLAN.
+ * Caller holds rcu_read_lock().
+ */
+static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
+			  struct dp_port *in, uint32_t in_flags,
+			  const struct dp_frame *f, uint64_t now_ms,
+			  struct dp_meta *m)
 {
 	const uint8_t *dst = f->data, *src = f->data + 6;
 	struct dp_port_stats *st = &in->stats;
 	bool forward_ll = false;
 	uint32_t out;
 
+	m->to = DP_TO_DROP;
+	m->vid = 0;
+	m->had_tag = false;
 	if (f->len < DP_ETH_HLEN) {
 		OWN_ADD(&st->drop_runt, 1);
-		return DP_TO_DROP;
+		return;
 	}
 	if ((src[0] & 1) || dp_mac_is_zero(src)) {
 		OWN_ADD(&st->drop_src, 1);
-		return DP_TO_DROP;
+		return;
 	}
 	if (caa_unlikely(dp_mac_is_link_local(dst))) {
 		/* Pause frames never cross a bridge, and teach it nothing. */
 		if (dst[5] == 0x01) {
 			OWN_ADD(&st->drop_link_local, 1);
-			return DP_TO_DROP;
+			return;
 		}
 		/* BPDUs are forwarded while STP is off (always, here). */
 		forward_ll = dst[5] == 0x00 ||
 			     (conf->group_fwd_mask & (1u << dst[5]));
 	}
+	/* The VLAN filter comes before learning, so that a frame it drops
+	 * cannot poison the table. */
+	if (conf->vlan_filtering && !dp_vlan_in_rcu(conf, in, f, m))
+		return;
 
 	/*
 	 * Learn before the link-local verdict: Linux learns from link-local
@@ -219,47 +315,92 @@ static int dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 	 * means later frames to this MAC keep flooding; fdb/ counts it.
 	 */
 	if (conf->learning && (in_flags & DP_PORT_LEARNING))
-		fdb_learn_rcu(dp->fdb, 0, src, in->index, now_ms, NULL);
+		fdb_learn_rcu(dp->fdb, m->vid, src, in->index, now_ms, NULL);
 
 	if (caa_unlikely(dp_mac_is_link_local(dst)) && !forward_ll) {
 		OWN_ADD(&st->drop_link_local, 1);
-		return DP_TO_DROP;
+		return;
 	}
 
 	if (dst[0] & 1) {
-		*flood_flag = dp_mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
-						     DP_PORT_MCAST_FLOOD;
-		return DP_TO_FLOOD;
+		m->flood_flag = dp_mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
+						       DP_PORT_MCAST_FLOOD;
+		m->to = DP_TO_FLOOD;
+		return;
 	}
-	out = fdb_lookup_rcu(dp->fdb, 0, dst);
+	out = fdb_lookup_rcu(dp->fdb, m->vid, dst);
 	if (out >= DP_MAX_PORTS || !conf->port[out]) {
-		*flood_flag = DP_PORT_FLOOD;
-		return DP_TO_FLOOD;
+		m->flood_flag = DP_PORT_FLOOD;
+		m->to = DP_TO_FLOOD;
+		return;
 	}
 	if (out == in->index) {
 		OWN_ADD(&st->drop_same_port, 1);
-		return DP_TO_DROP;
+		return;
 	}
-	return out;
+	/* Known, but not in this VLAN there (br_allowed_egress). */
+	if (!dp_vlan_member(conf, out, m->vid)) {
+		OWN_ADD(&st->drop_vlan, 1);
+		return;
+	}
+	m->to = out;
 }
 
-static void dp_tx(struct dp_port *out, const struct dp_frame *f)
+/*
+ * Write one frame to port @p.  With VLAN filtering on, the tag is
+ * rewritten on the way: the bytes before it, then the tag the egress
+ * membership asks for (or none), then the bytes after the tag the frame
+ * came with; one received buffer serves every port.
+ */
+static void dp_tx(const struct dp_conf *conf, uint32_t p,
+		  const struct dp_frame *f, const struct dp_meta *m)
 {
-	int err = out->ops->tx(out, f->data, f->len);
+	struct dp_port *out = conf->port[p];
+	uint8_t tag_bytes[VLAN_HLEN];
+	struct iovec iov[3];
+	uint32_t len = f->len, hdr;
+	int n = 0, err;
 
+	if (!conf->vlan_filtering) {
+		iov[n++] = (struct iovec){ f->data, f->len };
+	} else {
+		const struct dp_vlan_cfg *vc = &conf->vlan[p]->cfg;
+		bool reorder = conf->flags[p] & DP_PORT_REORDER_HDR;
+
+		hdr = m->had_tag ? 2 * 6 + VLAN_HLEN : 2 * 6;
+		iov[n++] = (struct iovec){ f->data, 2 * 6 };
+		len = f->len - hdr + 2 * 6;
+		if (vlan_egress_tagged(&vc->mbr, m->vid, reorder)) {
+			struct vlan_tag tag = {
+				.tpid = conf->tpid,
+				.pcp = vc->egress_qos.to[m->pcp],
+				.dei = m->dei,
+				.vid = m->vid,
+			};
+
+			vlan_tag_write(&tag, tag_bytes);
+			iov[n++] = (struct iovec){ tag_bytes, VLAN_HLEN };
+			len += VLAN_HLEN;
+		}
+		iov[n++] = (struct iovec){ f->data + hdr, f->len - hdr };
+	}
+	err = out->ops->tx(out, iov, n, len);
 	if (err) {
 		ADD(&out->stats.tx_errors, 1);
 		return;
 	}
 	ADD(&out->stats.tx_packets, 1);
-	ADD(&out->stats.tx_bytes, f->len);
+	ADD(&out->stats.tx_bytes, len);
+	if (conf->vlan_filtering) {
+		ADD(&out->vstats[m->vid].tx_packets, 1);
+		ADD(&out->vstats[m->vid].tx_bytes, len);
+	}
 }
 
 void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	      unsigned int n, uint64_t now_ms)
 {
-	uint32_t flood_flag[DP_BURST];
-	int to[DP_BURST];
+	struct dp_meta meta[DP_BURST];
 	struct dp_conf *conf;
 	struct dp_port *in;
 	uint32_t in_flags;
@@ -285,11 +426,11 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 		OWN_ADD(&in->stats.rx_bytes, frames[i].len);
 		if (caa_unlikely(!(in_flags & DP_PORT_UP))) {
 			OWN_ADD(&in->stats.drop_port_down, 1);
-			to[i] = DP_TO_DROP;
+			meta[i].to = DP_TO_DROP;
 			continue;
 		}
-		to[i] = dp_decide_rcu(dp, conf, in, in_flags, &frames[i],
-				      now_ms, &flood_flag[i]);
+		dp_decide_rcu(dp, conf, in, in_flags, &frames[i], now_ms,
+			      &meta[i]);
 	}
 	rcu_read_unlock();
 
@@ -301,20 +442,23 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	 * Tap writes do not block.
 	 */
 	for (unsigned int i = 0; i < n; i++) {
-		if (to[i] == DP_TO_DROP)
+		const struct dp_meta *m = &meta[i];
+
+		if (m->to == DP_TO_DROP)
 			continue;
-		if (to[i] >= 0) {
-			if (conf->flags[to[i]] & DP_PORT_UP)
-				dp_tx(conf->port[to[i]], &frames[i]);
+		if (m->to >= 0) {
+			if (conf->flags[m->to] & DP_PORT_UP)
+				dp_tx(conf, m->to, &frames[i], m);
 			continue;
 		}
 		OWN_ADD(&in->stats.flooded, 1);
 		for (uint32_t k = 0; k < conf->n_active; k++) {
 			uint32_t p = conf->active[k];
-			uint32_t want = flood_flag[i] | DP_PORT_UP;
+			uint32_t want = m->flood_flag | DP_PORT_UP;
 
-			if (p != index && (conf->flags[p] & want) == want)
-				dp_tx(conf->port[p], &frames[i]);
+			if (p != index && (conf->flags[p] & want) == want &&
+			    dp_vlan_member(conf, p, m->vid))
+				dp_tx(conf, p, &frames[i], m);
 		}
 	}
 }
@@ -464,6 +608,7 @@ int dp_port_lookup(struct dp *dp, const char *name)
 int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 {
 	struct dp_conf *conf, *rollback;
+	struct dp_vlan_obj *vo;
 	uint32_t i;
 	int err;
 
@@ -474,17 +619,23 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 			break;
 	if (i == DP_MAX_PORTS)
 		return -ENOSPC;
-	/* Both snapshots up front: the way back must not need memory. */
+	/* Everything up front: the way back must not need memory. */
 	conf = dp_conf_copy(dp);
 	rollback = dp_conf_copy(dp);
-	if (!conf || !rollback) {
+	vo = dp_vlan_obj_new(dp->default_pvid);
+	port->vstats = calloc(VLAN_N_VID, sizeof(*port->vstats));
+	if (!conf || !rollback || !vo || !port->vstats) {
 		free(conf);
 		free(rollback);
+		free(vo);
+		free(port->vstats);
+		port->vstats = NULL;
 		return -ENOMEM;
 	}
 	port->index = i;
 	memset(&port->stats, 0, sizeof(port->stats));
 	conf->port[i] = port;
+	conf->vlan[i] = vo;
 	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
 	dp_conf_rebuild_active(conf);
 	dp_conf_publish(dp, conf);
@@ -496,6 +647,10 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 		dp_conf_publish(dp, rollback);
 		rcu_tsan_quiescent();
 		synchronize_rcu();
+		rcu_tsan_reclaim();
+		free(vo);
+		free(port->vstats);
+		port->vstats = NULL;
 		return err;
 	}
 	free(rollback);
@@ -504,6 +659,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 
 int dp_port_detach(struct dp *dp, uint32_t index)
 {
+	struct dp_vlan_obj *vo;
 	struct dp_conf *conf;
 	struct dp_port *port;
 
@@ -521,14 +677,19 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	 * wait for every reader of the old snapshot before closing it.
 	 */
 	dp_poller_stop(dp, index);
+	vo = conf->vlan[index];
 	conf->port[index] = NULL;
 	conf->flags[index] = 0;
+	conf->vlan[index] = NULL;
 	dp_conf_rebuild_active(conf);
 	dp_conf_publish(dp, conf);
 	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	rcu_tsan_quiescent();
 	synchronize_rcu();
 	rcu_tsan_reclaim();
+	free(vo);
+	free(port->vstats);
+	port->vstats = NULL;
 	port->ops->destroy(port);
 	return 0;
 }
@@ -588,6 +749,8 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->stats.drop_link_local = LOAD(&s->drop_link_local);
 	info->stats.drop_same_port = LOAD(&s->drop_same_port);
 	info->stats.drop_port_down = LOAD(&s->drop_port_down);
+	info->stats.drop_vlan = LOAD(&s->drop_vlan);
+	info->stats.drop_bad_tag = LOAD(&s->drop_bad_tag);
 	info->stats.tx_errors = LOAD(&s->tx_errors);
 	info->stats.rx_errors = LOAD(&s->rx_errors);
 	return 0;
@@ -628,5 +791,213 @@ int dp_set_learning(struct dp *dp, bool on)
 		return -ENOMEM;
 	conf->learning = on;
 	dp_conf_publish(dp, conf);
+	return 0;
+}
+
+/* ---- VLANs (control thread) ---- */
+
+/* Wait until no poll thread can still be learning under the old rules,
+ * then forget the dynamic entries they made: of @port (FDB_NO_PORT: all)
+ * in @vid (FDB_ANY_VID: all). */
+static void dp_flush_after_readers(struct dp *dp, uint32_t port, uint16_t vid)
+{
+	rcu_tsan_quiescent();
+	synchronize_rcu();
+	fdb_flush(dp->fdb, port, vid, FDB_FLUSH_DYNAMIC);
+}
+
+int dp_set_vlan_filtering(struct dp *dp, bool on)
+{
+	struct dp_conf *conf;
+
+	if (dp->conf->vlan_filtering == on)
+		return 0;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	conf->vlan_filtering = on;
+	dp_conf_publish(dp, conf);
+	dp_flush_after_readers(dp, FDB_NO_PORT, FDB_ANY_VID);
+	return 0;
+}
+
+bool dp_get_vlan_filtering(struct dp *dp)
+{
+	return dp_conf_get(dp)->vlan_filtering;
+}
+
+int dp_set_vlan_protocol(struct dp *dp, uint16_t tpid)
+{
+	struct dp_conf *conf;
+
+	if (tpid != VLAN_TPID_8021Q && tpid != VLAN_TPID_8021AD)
+		return -EINVAL;
+	if (dp->conf->tpid == tpid)
+		return 0;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	conf->tpid = tpid;
+	dp_conf_publish(dp, conf);
+	/* Frames classify differently now: what was learned may be wrong. */
+	if (conf->vlan_filtering)
+		dp_flush_after_readers(dp, FDB_NO_PORT, FDB_ANY_VID);
+	return 0;
+}
+
+uint16_t dp_get_vlan_protocol(struct dp *dp)
+{
+	return dp_conf_get(dp)->tpid;
+}
+
+int dp_port_get_vlan(struct dp *dp, uint32_t index, struct dp_vlan_cfg *cfg)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+
+	if (index >= DP_MAX_PORTS || !conf->port[index])
+		return -ENOENT;
+	*cfg = conf->vlan[index]->cfg;
+	return 0;
+}
+
+/* Dynamic entries whose port no longer has their VLAN. */
+struct dp_left_match {
+	const struct dp_conf *conf;
+	const bool *changed;
+};
+
+static bool dp_entry_left_vlan(const struct fdb_entry_info *e, void *arg)
+{
+	const struct dp_left_match *lm = arg;
+
+	return !(e->flags & FDB_STATIC) && e->port < DP_MAX_PORTS &&
+	       lm->changed[e->port] && lm->conf->vlan[e->port] &&
+	       !vlan_is_member(&lm->conf->vlan[e->port]->cfg.mbr, e->vid);
+}
+
+/* Replace the VLAN configuration of every port in @cfgs (NULL: keep) in
+ * one snapshot. */
+static int dp_ports_set_vlan(struct dp *dp,
+			     const struct dp_vlan_cfg *const *cfgs)
+{
+	struct dp_vlan_obj *fresh[DP_MAX_PORTS] = { NULL };
+	struct dp_vlan_obj *old[DP_MAX_PORTS] = { NULL };
+	bool changed[DP_MAX_PORTS] = { false }, left_any = false;
+	struct dp_conf *conf = dp_conf_copy(dp);
+	struct dp_left_match lm;
+	uint32_t i;
+
+	if (!conf)
+		return -ENOMEM;
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		if (!cfgs[i] || !conf->port[i])
+			continue;
+		fresh[i] = malloc(sizeof(*fresh[i]));
+		if (!fresh[i])
+			goto out_nomem;
+		fresh[i]->cfg = *cfgs[i];
+	}
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		if (!fresh[i])
+			continue;
+		old[i] = conf->vlan[i];
+		for (uint32_t w = 0; w < VLAN_N_VID / 64; w++)
+			changed[i] |= !!(old[i]->cfg.mbr.member[w] &
+					 ~fresh[i]->cfg.mbr.member[w]);
+		left_any |= changed[i];
+		conf->vlan[i] = fresh[i];
+	}
+	dp_conf_publish(dp, conf);
+	/* Unpublished now; readers of older snapshots may still use them. */
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (old[i])
+			call_rcu(&old[i]->rcu, dp_vlan_obj_free_rcu);
+
+	/*
+	 * Forget what was learned in the VLANs a port left (br_vlan_delete
+	 * flushes the port's entries in that VLAN), once no poll thread can
+	 * still be learning under the old membership.
+	 */
+	if (!left_any)
+		return 0;
+	rcu_tsan_quiescent();
+	synchronize_rcu();
+	lm.conf = conf;
+	lm.changed = changed;
+	fdb_flush_match(dp->fdb, dp_entry_left_vlan, &lm);
+	return 0;
+
+out_nomem:
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		free(fresh[i]);
+	free(conf);
+	return -ENOMEM;
+}
+
+int dp_port_set_vlan(struct dp *dp, uint32_t index,
+		     const struct dp_vlan_cfg *cfg)
+{
+	const struct dp_vlan_cfg *cfgs[DP_MAX_PORTS] = { NULL };
+
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	cfgs[index] = cfg;
+	return dp_ports_set_vlan(dp, cfgs);
+}
+
+int dp_set_default_pvid(struct dp *dp, uint16_t vid)
+{
+	const struct dp_vlan_cfg *cfgs[DP_MAX_PORTS] = { NULL };
+	struct dp_vlan_cfg *tmp;
+	uint16_t old = dp->default_pvid;
+	struct dp_conf *conf = dp_conf_get(dp);
+	int err = 0;
+
+	if (vid >= VLAN_N_VID - 1)
+		return -EINVAL;
+	if (vid == old)
+		return 0;
+	tmp = calloc(DP_MAX_PORTS, sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	/* As br_vlan_set_default_pvid: ports still on the old default, as
+	 * PVID and egress untagged, move to the new one. */
+	for (uint32_t k = 0; old && k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+		struct vlan_port *mbr = &tmp[i].mbr;
+
+		tmp[i] = conf->vlan[i]->cfg;
+		if (mbr->pvid != old || !vlan_bit(mbr->untagged, old))
+			continue;
+		vlan_port_del(mbr, old);
+		if (vid)
+			vlan_port_add(mbr, vid, true, true);
+		cfgs[i] = &tmp[i];
+	}
+	err = dp_ports_set_vlan(dp, cfgs);
+	if (!err)
+		dp->default_pvid = vid;
+	free(tmp);
+	return err;
+}
+
+uint16_t dp_get_default_pvid(struct dp *dp)
+{
+	return dp->default_pvid;
+}
+
+int dp_port_get_vlan_stats(struct dp *dp, uint32_t index, uint16_t vid,
+			   struct dp_vlan_stats *stats)
+{
+	struct dp_port *port = dp_port_get(dp, index);
+	const struct dp_vlan_stats *v;
+
+	if (!port || vid >= VLAN_N_VID)
+		return -ENOENT;
+	v = &port->vstats[vid];
+	stats->rx_packets = LOAD(&v->rx_packets);
+	stats->rx_bytes = LOAD(&v->rx_bytes);
+	stats->tx_packets = LOAD(&v->tx_packets);
+	stats->tx_bytes = LOAD(&v->tx_bytes);
 	return 0;
 }

@@ -35,8 +35,10 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "fdb/fdb.h"
+#include "vlan/vlan.h"
 
 #define DP_MAX_PORTS	256
 #define DP_BURST	32
@@ -50,15 +52,17 @@ enum dp_port_flag_bit {
 	DP_PORT_MCAST_FLOOD_BIT,
 	DP_PORT_BCAST_FLOOD_BIT,
 	DP_PORT_UP_BIT,			/* link up: receives and forwards */
+	DP_PORT_REORDER_HDR_BIT,	/* off: keep the tag where untagged */
 };
 #define DP_PORT_LEARNING	(1u << DP_PORT_LEARNING_BIT)
 #define DP_PORT_FLOOD		(1u << DP_PORT_FLOOD_BIT)
 #define DP_PORT_MCAST_FLOOD	(1u << DP_PORT_MCAST_FLOOD_BIT)
 #define DP_PORT_BCAST_FLOOD	(1u << DP_PORT_BCAST_FLOOD_BIT)
 #define DP_PORT_UP		(1u << DP_PORT_UP_BIT)
+#define DP_PORT_REORDER_HDR	(1u << DP_PORT_REORDER_HDR_BIT)
 #define DP_PORT_DEFAULT_FLAGS \
 	(DP_PORT_LEARNING | DP_PORT_FLOOD | DP_PORT_MCAST_FLOOD | \
-	 DP_PORT_BCAST_FLOOD)
+	 DP_PORT_BCAST_FLOOD | DP_PORT_REORDER_HDR)
 
 /* Per-port counters.  rx_* and drop_* are written by the port's own poll
  * thread, tx_* by whichever thread delivers to the port. */
@@ -73,8 +77,26 @@ struct dp_port_stats {
 	uint64_t drop_link_local;	/* 01:80:C2:00:00:0X not forwarded */
 	uint64_t drop_same_port;	/* known unicast to the ingress port */
 	uint64_t drop_port_down;	/* received while the port is down */
+	uint64_t drop_vlan;		/* VLAN filter: no PVID, not a member */
+	uint64_t drop_bad_tag;		/* truncated 802.1Q/802.1ad header */
 	uint64_t tx_errors;		/* egress write failed */
 	uint64_t rx_errors;		/* ingress read failed */
+};
+
+/* Per port and VLAN, with filtering on: rx on ingress after
+ * classification, tx on egress. */
+struct dp_vlan_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+};
+
+/* A port's VLAN configuration: membership and PCP maps. */
+struct dp_vlan_cfg {
+	struct vlan_port mbr;
+	struct vlan_qos_map ingress_qos;	/* PCP in -> PCP in the switch */
+	struct vlan_qos_map egress_qos;		/* PCP in the switch -> out */
 };
 
 struct dp_port;
@@ -93,8 +115,11 @@ struct dp_port_ops {
 	 */
 	int (*rx_burst)(struct dp_port *port, struct dp_frame *frames,
 			unsigned int n);
-	/* Any poll thread: send one frame.  Returns 0 or -errno. */
-	int (*tx)(struct dp_port *port, const uint8_t *data, uint32_t len);
+	/* Any poll thread: send one frame of @len bytes, gathered from
+	 * @iov (a tag is added or skipped this way, without copying).
+	 * Returns 0 or -errno. */
+	int (*tx)(struct dp_port *port, const struct iovec *iov, int iovcnt,
+		  uint32_t len);
 	/* Control thread, after the port is detached and unreachable. */
 	void (*destroy)(struct dp_port *port);
 };
@@ -106,6 +131,7 @@ struct dp_port {
 	int fd;				/* polled for rx; -1: no poll thread */
 	uint32_t index;			/* in the port table, when attached */
 	struct dp_port_stats stats;
+	struct dp_vlan_stats *vstats;	/* [VLAN_N_VID], while attached */
 };
 
 struct dp;
@@ -172,6 +198,32 @@ unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
 int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask);
 uint16_t dp_get_group_fwd_mask(struct dp *dp);
 int dp_set_learning(struct dp *dp, bool on);
+
+/*
+ * Control thread.  VLAN filtering on or off.  Learned entries are keyed
+ * by VID 0 while it is off and by the frame's VLAN while it is on, so a
+ * change forgets the dynamic entries (after a grace period).
+ */
+int dp_set_vlan_filtering(struct dp *dp, bool on);
+bool dp_get_vlan_filtering(struct dp *dp);
+/* Control thread.  VLAN_TPID_8021Q or VLAN_TPID_8021AD. */
+int dp_set_vlan_protocol(struct dp *dp, uint16_t tpid);
+uint16_t dp_get_vlan_protocol(struct dp *dp);
+/*
+ * Control thread.  The VLAN a new port joins as PVID, egress untagged
+ * (0: none).  As Linux does, ports whose PVID is the old default and
+ * untagged move to the new one.
+ */
+int dp_set_default_pvid(struct dp *dp, uint16_t vid);
+uint16_t dp_get_default_pvid(struct dp *dp);
+/* Control thread.  Copy a port's VLAN configuration out, or replace it
+ * (dynamic entries of VLANs the port leaves are flushed). 0, -ENOENT. */
+int dp_port_get_vlan(struct dp *dp, uint32_t index, struct dp_vlan_cfg *cfg);
+int dp_port_set_vlan(struct dp *dp, uint32_t index,
+		     const struct dp_vlan_cfg *cfg);
+/* Control thread.  Counters of one VLAN on one port. */
+int dp_port_get_vlan_stats(struct dp *dp, uint32_t index, uint16_t vid,
+			   struct dp_vlan_stats *stats);
 
 /*
  * Run the pipeline on @n frames received on port @index at @now_ms.  The

@@ -38,10 +38,12 @@ static int mem_rx_burst(struct dp_port *port, struct dp_frame *frames,
 	return 0;
 }
 
-static int mem_tx(struct dp_port *port, const uint8_t *data, uint32_t len)
+static int mem_tx(struct dp_port *port, const struct iovec *iov, int iovcnt,
+		  uint32_t len)
 {
 	struct mem_port *mp = mem_port(port);
 	struct mem_frame *f;
+	uint32_t off = 0;
 	int err;
 
 	pthread_mutex_lock(&mp->lock);
@@ -54,7 +56,10 @@ static int mem_tx(struct dp_port *port, const uint8_t *data, uint32_t len)
 		return -ENOMEM;
 	f->next = NULL;
 	f->len = len;
-	memcpy(f->data, data, len);
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(f->data + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
 	pthread_mutex_lock(&mp->lock);
 	*mp->tail = f;
 	mp->tail = &f->next;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct tap_port {
@@ -39,9 +40,10 @@ static int tap_rx_burst(struct dp_port *port, struct dp_frame *frames,
 	return i;
 }
 
-static int tap_tx(struct dp_port *port, const uint8_t *data, uint32_t len)
+static int tap_tx(struct dp_port *port, const struct iovec *iov, int iovcnt,
+		  uint32_t len)
 {
-	ssize_t ret = write(port->fd, data, len);
+	ssize_t ret = writev(port->fd, iov, iovcnt);
 
 	if (ret < 0)
 		return -errno;

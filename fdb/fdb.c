@@ -367,6 +367,32 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 	return n;
 }
 
+unsigned int fdb_flush_match(struct fdb *fdb,
+			     bool (*match)(const struct fdb_entry_info *info,
+					   void *arg),
+			     void *arg)
+{
+	struct fdb_entry_info info;
+	struct cds_lfht_iter iter;
+	struct fdb_entry *e;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
+		rcu_tsan_consume(&e->node);
+		fdb_key_split(e->key, &info.vid, info.mac);
+		info.port = LOAD(&e->port);
+		info.flags = e->flags;
+		info.updated_ms = LOAD(&e->updated_ms);
+		if (match(&info, arg) && !cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_entry_unlinked(fdb, e);
+			n++;
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
 unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
 {
 	struct cds_lfht_iter iter;

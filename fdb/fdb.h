@@ -149,6 +149,16 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 		       enum fdb_flush_kind kind);
 
 /*
+ * Online, not in a read-side section.  Remove every entry for which
+ * @match returns true; it runs inside a read-side section and must not
+ * block.  Returns how many were removed.
+ */
+unsigned int fdb_flush_match(struct fdb *fdb,
+			     bool (*match)(const struct fdb_entry_info *info,
+					   void *arg),
+			     void *arg);
+
+/*
  * Online, not in a read-side section.  Remove the entries without
  * FDB_STATIC last seen @ageing_ms or more before @now_ms (with @ageing_ms
  * 0: every one last seen at or before @now_ms; an entry a learner
