@@ -61,13 +61,15 @@ static inline uint16_t vlan_tci(const struct vlan_tag *tag)
 void vlan_tag_write(const struct vlan_tag *tag, uint8_t out[VLAN_HLEN]);
 
 /*
- * Insert @tag after the MAC addresses of the @len-byte frame at @frame,
- * in place; the buffer must hold @len + 4 bytes.  Returns the new length.
+ * Insert @tag after the MAC addresses of the @len-byte frame at @frame
+ * (@len >= 12), in place; the buffer must hold @len + 4 bytes.  Returns
+ * the new length.
  */
 uint32_t vlan_push(uint8_t *frame, uint32_t len, const struct vlan_tag *tag);
 
-/* Remove the outer tag in place.  Returns the new length, or 0 when the
- * frame is shorter than a tagged header. */
+/* Remove the 4 bytes after the MAC addresses (the outer tag; the caller
+ * parsed it) in place.  Returns the new length, or 0 when the frame is
+ * shorter than a tagged header. */
 uint32_t vlan_pop(uint8_t *frame, uint32_t len);
 
 /* ---- membership ---- */
