@@ -141,7 +141,9 @@ static void text_field(FILE *out, const struct ctl_record *rec,
 	}
 	switch (f->type) {
 	case CTL_LIST: {
-		/* Flags print as bare words. */
+		/* Flags print as bare words; other lists after their key. */
+		if (strcmp(key, "flags"))
+			fprintf(out, "%s ", key);
 		for (const char *w = f->value; *w; w++)
 			fputc(*w == ',' ? ' ' : *w, out);
 		return;
@@ -184,9 +186,106 @@ static void text_record(FILE *out, const struct ctl_record *rec, bool stats)
 		fputc('\n', out);
 }
 
+static const char *field(const struct ctl_record *rec, const char *key)
+{
+	const struct ctl_field *f = ctl_record_get(rec, key);
+
+	return f ? f->value : NULL;
+}
+
+/*
+ * VLAN records come one per (port, VLAN), ports in order; they print
+ * grouped by port, as `bridge vlan show` does:
+ *   text:  port              vlan-id
+ *          tap0              1 PVID Egress Untagged
+ *                            10
+ *   JSON:  [{"ifname":"tap0","vlans":[{"vlan":1,"flags":["PVID",
+ *          "Egress Untagged"]},{"vlan":10}]}]
+ */
+static void vlan_format(FILE *out, const struct ctl_response *resp,
+			bool json, bool stats)
+{
+	const char *port = NULL;
+	bool first_vlan = true;
+
+	if (json)
+		fputc('[', out);
+	else
+		fprintf(out, "%-17s %s\n", "port", "vlan-id");
+	for (unsigned int i = 0; i < resp->n_records; i++) {
+		const struct ctl_record *rec = &resp->records[i];
+		const char *ifname = field(rec, "ifname");
+		const char *vid = field(rec, "vlan");
+		const char *flags = field(rec, "flags");
+		bool new_port = !port || strcmp(port, ifname ? ifname : "");
+
+		if (!ifname)
+			continue;
+		if (json) {
+			if (new_port) {
+				if (port)
+					fputs("]},", out);
+				fputs("{\"ifname\":", out);
+				json_string(out, ifname);
+				fputs(",\"vlans\":[", out);
+				first_vlan = true;
+			}
+			port = ifname;
+			if (!vid)
+				continue;
+			if (!first_vlan)
+				fputc(',', out);
+			first_vlan = false;
+			fprintf(out, "{\"vlan\":%s", vid);
+			if (flags && flags[0]) {
+				const struct ctl_field *f =
+					ctl_record_get(rec, "flags");
+
+				fputs(",\"flags\":", out);
+				json_value(out, f);
+			}
+			if (stats)
+				fprintf(out,
+					",\"stats\":{\"rx_packets\":%s,\"rx_bytes\":%s,\"tx_packets\":%s,\"tx_bytes\":%s}",
+					field(rec, "stats.rx_packets"),
+					field(rec, "stats.rx_bytes"),
+					field(rec, "stats.tx_packets"),
+					field(rec, "stats.tx_bytes"));
+			fputc('}', out);
+			continue;
+		}
+		fprintf(out, "%-17s ", new_port ? ifname : "");
+		port = ifname;
+		if (!vid) {
+			fputs("None\n", out);
+			continue;
+		}
+		fputs(vid, out);
+		if (flags && flags[0])
+			fputc(' ', out);
+		for (const char *w = flags ? flags : ""; *w; w++)
+			fputc(*w == ',' ? ' ' : *w, out);
+		fputc('\n', out);
+		if (stats)
+			fprintf(out,
+				"%-17s   RX: %s bytes %s packets\n"
+				"%-17s   TX: %s bytes %s packets\n",
+				"", field(rec, "stats.rx_bytes"),
+				field(rec, "stats.rx_packets"), "",
+				field(rec, "stats.tx_bytes"),
+				field(rec, "stats.tx_packets"));
+	}
+	if (json)
+		fputs(port ? "]}]\n" : "]\n", out);
+}
+
 void ctl_format(FILE *out, const struct ctl_response *resp, bool json,
 		bool stats, bool single)
 {
+	if (resp->n_records && !strcmp(resp->records[0].kind, "vlan")) {
+		vlan_format(out, resp, json, stats);
+		return;
+	}
 	if (!json) {
 		for (unsigned int i = 0; i < resp->n_records; i++)
 			text_record(out, &resp->records[i], stats);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -192,6 +193,37 @@ static int do_port_del(struct req *r)
 	return sw_port_del_locked(r->sw, index);
 }
 
+/* A PCP map as the words `ip -d link show` prints: "FROM:TO" for every
+ * entry that is not the identity. */
+static void put_qos_map(FILE *out, const char *key,
+			const struct vlan_qos_map *map)
+{
+	char words[8][8];
+	const char *list[9];
+	int n = 0;
+
+	for (int from = 0; from < 8; from++) {
+		if (map->to[from] == from)
+			continue;
+		snprintf(words[n], sizeof(words[n]), "%d:%d", from,
+			 map->to[from]);
+		list[n] = words[n];
+		n++;
+	}
+	list[n] = NULL;
+	ctl_put_list(out, key, list);
+}
+
+static void put_qos_maps(struct req *r, uint32_t index)
+{
+	struct dp_vlan_cfg vc;
+
+	if (dp_port_get_vlan(r->sw->dp, index, &vc))
+		return;
+	put_qos_map(r->out, "ingress_qos_map", &vc.ingress_qos);
+	put_qos_map(r->out, "egress_qos_map", &vc.egress_qos);
+}
+
 static void put_port(struct req *r, uint32_t index)
 {
 	struct dp_port_info info;
@@ -210,6 +242,8 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_bool(out, "flood", info.flags & DP_PORT_FLOOD);
 	ctl_put_bool(out, "mcast_flood", info.flags & DP_PORT_MCAST_FLOOD);
 	ctl_put_bool(out, "bcast_flood", info.flags & DP_PORT_BCAST_FLOOD);
+	ctl_put_bool(out, "reorder_hdr", info.flags & DP_PORT_REORDER_HDR);
+	put_qos_maps(r, index);
 	ctl_put_num(out, "stats.rx_packets", s->rx_packets);
 	ctl_put_num(out, "stats.rx_bytes", s->rx_bytes);
 	ctl_put_num(out, "stats.tx_packets", s->tx_packets);
@@ -220,6 +254,8 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_num(out, "stats.drop_link_local", s->drop_link_local);
 	ctl_put_num(out, "stats.drop_same_port", s->drop_same_port);
 	ctl_put_num(out, "stats.drop_port_down", s->drop_port_down);
+	ctl_put_num(out, "stats.drop_vlan", s->drop_vlan);
+	ctl_put_num(out, "stats.drop_bad_tag", s->drop_bad_tag);
 	ctl_put_num(out, "stats.tx_errors", s->tx_errors);
 	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
 }
@@ -258,11 +294,24 @@ static const struct {
 	{ "flood", DP_PORT_FLOOD },
 	{ "mcast_flood", DP_PORT_MCAST_FLOOD },
 	{ "bcast_flood", DP_PORT_BCAST_FLOOD },
+	{ "reorder_hdr", DP_PORT_REORDER_HDR },
 };
+
+/* How many FROM:TO words follow position @i. */
+static int count_map_words(struct req *r, int i)
+{
+	int n = 0;
+
+	while (i + n < r->argc && strchr(r->argv[i + n], ':'))
+		n++;
+	return n;
+}
 
 static int do_port_set(struct req *r)
 {
 	uint32_t index, mask = 0, value = 0;
+	struct dp_vlan_cfg vc;
+	bool set_vlan = false;
 	int i = 2, err;
 
 	if (i < r->argc && !strcmp(r->argv[i], "dev"))
@@ -273,10 +322,33 @@ static int do_port_set(struct req *r)
 	err = lookup_port(r, r->argv[i], &index);
 	if (err)
 		return err;
+	err = dp_port_get_vlan(r->sw->dp, index, &vc);
+	if (err)
+		return err;
 	for (i++; i < r->argc; i += 2) {
 		unsigned int k;
 		bool on = false;
 
+		/* ingress_qos_map 1:2 3:4 ..., as ip link's vlan options. */
+		if (!strcmp(r->argv[i], "ingress_qos_map") ||
+		    !strcmp(r->argv[i], "ingress-qos-map") ||
+		    !strcmp(r->argv[i], "egress_qos_map") ||
+		    !strcmp(r->argv[i], "egress-qos-map")) {
+			struct vlan_qos_map *map = r->argv[i][0] == 'i' ?
+				&vc.ingress_qos : &vc.egress_qos;
+			int n = count_map_words(r, i + 1);
+
+			if (!n)
+				return req_err(r, -EINVAL,
+					       "Error: \"%s\" needs FROM:TO words",
+					       r->argv[i]);
+			if (vlan_qos_map_parse(map, n, r->argv + i + 1))
+				return invarg(r, r->argv[i + 1],
+					      "a PCP map word is FROM:TO, each 0-7");
+			set_vlan = true;
+			i += n - 1;
+			continue;
+		}
 		for (k = 0; k < sizeof(port_flags) / sizeof(port_flags[0]); k++)
 			if (!strcmp(r->argv[i], port_flags[k].name))
 				break;
@@ -291,10 +363,15 @@ static int do_port_set(struct req *r)
 		value = on ? value | port_flags[k].flag
 			   : value & ~port_flags[k].flag;
 	}
-	if (!mask)
+	if (!mask && !set_vlan)
 		return req_err(r, -EINVAL, "Error: port set: nothing to set");
+	if (set_vlan) {
+		err = dp_port_set_vlan(r->sw->dp, index, &vc);
+		if (err)
+			return err;
+	}
 	/* As in Linux, learning off keeps what was already learned. */
-	return dp_port_set_flags(r->sw->dp, index, mask, value);
+	return mask ? dp_port_set_flags(r->sw->dp, index, mask, value) : 0;
 }
 
 /* ---- fdb ---- */
@@ -545,7 +622,11 @@ static int do_show(struct req *r)
 	ctl_put_num(out, "ageing_time", r->sw->ageing_s);
 	ctl_put_num(out, "max_learned", fdb_get_max_learned(r->sw->fdb));
 	ctl_put_num(out, "group_fwd_mask", dp_get_group_fwd_mask(r->sw->dp));
-	ctl_put_num(out, "vlan_filtering", 0);
+	ctl_put_num(out, "vlan_filtering", dp_get_vlan_filtering(r->sw->dp));
+	ctl_put_str(out, "vlan_protocol",
+		    dp_get_vlan_protocol(r->sw->dp) == VLAN_TPID_8021AD ?
+			    "802.1ad" : "802.1Q");
+	ctl_put_num(out, "default_pvid", dp_get_default_pvid(r->sw->dp));
 	ctl_put_num(out, "stp_state", 0);
 	ctl_put_num(out, "stats.learned", st.n_learned);
 	ctl_put_num(out, "stats.moved", st.n_moved);
@@ -563,7 +644,9 @@ static int do_show(struct req *r)
 static int do_set(struct req *r)
 {
 	bool set_ageing = false, set_max = false, set_mask = false;
-	uint32_t ageing = 0, max = 0, mask = 0;
+	bool set_filtering = false, set_proto = false, set_pvid = false;
+	uint32_t ageing = 0, max = 0, mask = 0, filtering = 0, pvid = 0;
+	uint16_t tpid = 0;
 	int err;
 
 	if (r->argc < 2)
@@ -595,8 +678,24 @@ static int do_set(struct req *r)
 					      "bits 0-2 (STP, pause, LACP) cannot be forwarded");
 			set_mask = true;
 		} else if (!strcmp(key, "vlan_filtering")) {
-			return invarg(r, key,
-				      "VLAN filtering is not implemented yet");
+			if (parse_u32(r->argv[i + 1], 1, &filtering))
+				return invarg(r, r->argv[i + 1],
+					      "vlan_filtering is 0 or 1");
+			set_filtering = true;
+		} else if (!strcmp(key, "vlan_protocol")) {
+			if (!strcasecmp(r->argv[i + 1], "802.1Q"))
+				tpid = VLAN_TPID_8021Q;
+			else if (!strcasecmp(r->argv[i + 1], "802.1ad"))
+				tpid = VLAN_TPID_8021AD;
+			else
+				return invarg(r, r->argv[i + 1],
+					      "vlan_protocol is 802.1Q or 802.1ad");
+			set_proto = true;
+		} else if (!strcmp(key, "default_pvid")) {
+			if (parse_u32(r->argv[i + 1], 4094, &pvid))
+				return invarg(r, r->argv[i + 1],
+					      "default_pvid is 0 (none) or 1-4094");
+			set_pvid = true;
 		} else {
 			return invarg(r, key, "unknown setting");
 		}
@@ -613,6 +712,169 @@ static int do_set(struct req *r)
 		if (err)
 			return req_err(r, err, "Error: out of memory");
 	}
+	err = 0;
+	if (set_proto)
+		err = dp_set_vlan_protocol(r->sw->dp, tpid);
+	if (!err && set_pvid)
+		err = dp_set_default_pvid(r->sw->dp, pvid);
+	if (!err && set_filtering)
+		err = dp_set_vlan_filtering(r->sw->dp, filtering);
+	if (err)
+		return req_err(r, err, "Error: out of memory");
+	return 0;
+}
+
+/* ---- vlan ---- */
+
+/* VID or VID-VID, each 1-4094. */
+static int parse_vid_range(struct req *r, const char *arg, uint16_t *lo,
+			   uint16_t *hi)
+{
+	char buf[16], *dash;
+	uint32_t a, b;
+
+	if (strlen(arg) >= sizeof(buf))
+		return invarg(r, arg, "VLAN ID must be 1-4094");
+	strcpy(buf, arg);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_u32(buf, 4094, &a) || a == 0 ||
+	    (dash && (parse_u32(dash + 1, 4094, &b) || b == 0)))
+		return invarg(r, arg, "VLAN ID must be 1-4094");
+	if (!dash)
+		b = a;
+	if (b < a)
+		return invarg(r, arg, "a range goes from low to high");
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+static int do_vlan_change(struct req *r, bool add)
+{
+	bool pvid = false, untagged = false, have_vid = false;
+	uint16_t lo = 0, hi = 0;
+	uint32_t index = FDB_NO_PORT;
+	struct dp_vlan_cfg vc;
+	int err;
+
+	for (int i = 2; i < r->argc; i++) {
+		const char *w = r->argv[i];
+
+		if (!strcmp(w, "dev")) {
+			err = need_arg(r, ++i, w);
+			if (!err)
+				err = lookup_port(r, r->argv[i], &index);
+		} else if (!strcmp(w, "vid")) {
+			err = need_arg(r, ++i, w);
+			if (!err)
+				err = parse_vid_range(r, r->argv[i], &lo, &hi);
+			have_vid = !err;
+		} else if (add && !strcmp(w, "pvid")) {
+			pvid = true;
+			err = 0;
+		} else if (add && !strcmp(w, "untagged")) {
+			untagged = true;
+			err = 0;
+		} else {
+			err = invarg(r, w, "unexpected here");
+		}
+		if (err)
+			return err;
+	}
+	if (index == FDB_NO_PORT || !have_vid)
+		return req_err(r, -EINVAL, "Error: usage: vlan %s dev IFNAME vid VID[-VID]%s",
+			       add ? "add" : "del", add ? " [pvid] [untagged]" : "");
+	if (pvid && lo != hi)
+		return invarg(r, "pvid", "a range of VLANs cannot be the PVID");
+	err = dp_port_get_vlan(r->sw->dp, index, &vc);
+	if (err)
+		return err;
+	for (uint32_t vid = lo; vid <= hi; vid++) {
+		if (add) {
+			vlan_port_add(&vc.mbr, vid, pvid, untagged);
+		} else if (!vlan_is_member(&vc.mbr, vid)) {
+			char vs[8];
+
+			snprintf(vs, sizeof(vs), "%u", vid);
+			return invarg(r, vs, "the port is not a member");
+		} else {
+			vlan_port_del(&vc.mbr, vid);
+		}
+	}
+	return dp_port_set_vlan(r->sw->dp, index, &vc);
+}
+
+static int do_vlan_add(struct req *r)
+{
+	return do_vlan_change(r, true);
+}
+
+static int do_vlan_del(struct req *r)
+{
+	return do_vlan_change(r, false);
+}
+
+static void put_port_vlans(struct req *r, uint32_t index)
+{
+	struct dp_port *port = dp_port_get(r->sw->dp, index);
+	struct dp_vlan_cfg vc;
+
+	if (!port || dp_port_get_vlan(r->sw->dp, index, &vc))
+		return;
+	if (!vc.mbr.n_members) {
+		/* A port with no VLAN still shows, with an empty list. */
+		ctl_put_obj(r->out, "vlan");
+		ctl_put_str(r->out, "ifname", port->name);
+		return;
+	}
+	for (uint16_t vid = 1; vid < VLAN_N_VID - 1; vid++) {
+		const char *flags[3] = { NULL };
+		struct dp_vlan_stats vs;
+		int nf = 0;
+
+		if (!vlan_is_member(&vc.mbr, vid))
+			continue;
+		if (vc.mbr.pvid == vid)
+			flags[nf++] = "PVID";
+		if (vlan_bit(vc.mbr.untagged, vid))
+			flags[nf++] = "Egress Untagged";
+		dp_port_get_vlan_stats(r->sw->dp, index, vid, &vs);
+		ctl_put_obj(r->out, "vlan");
+		ctl_put_str(r->out, "ifname", port->name);
+		ctl_put_num(r->out, "vlan", vid);
+		ctl_put_list(r->out, "flags", flags);
+		ctl_put_num(r->out, "stats.rx_packets", vs.rx_packets);
+		ctl_put_num(r->out, "stats.rx_bytes", vs.rx_bytes);
+		ctl_put_num(r->out, "stats.tx_packets", vs.tx_packets);
+		ctl_put_num(r->out, "stats.tx_bytes", vs.tx_bytes);
+	}
+}
+
+static int do_vlan_show(struct req *r)
+{
+	uint32_t idx[DP_MAX_PORTS], index;
+	unsigned int n;
+	int i = 2, err;
+
+	if (i < r->argc && !strcmp(r->argv[i], "dev")) {
+		err = need_arg(r, ++i, "dev");
+		if (err)
+			return err;
+	}
+	if (i < r->argc) {
+		if (r->argc != i + 1)
+			return invarg(r, r->argv[i + 1], "unexpected");
+		err = lookup_port(r, r->argv[i], &index);
+		if (err)
+			return err;
+		put_port_vlans(r, index);
+		return 0;
+	}
+	n = dp_port_list(r->sw->dp, idx, DP_MAX_PORTS);
+	for (unsigned int k = 0; k < n; k++)
+		put_port_vlans(r, idx[k]);
 	return 0;
 }
 
@@ -628,6 +890,13 @@ static const struct cmd port_cmds[] = {
 	{ "add", do_port_add },
 	{ "del", do_port_del },
 	{ "set", do_port_set },
+	{ NULL, NULL },
+};
+
+static const struct cmd vlan_cmds[] = {
+	{ "show", do_vlan_show },
+	{ "add", do_vlan_add },
+	{ "del", do_vlan_del },
 	{ NULL, NULL },
 };
 
@@ -663,6 +932,8 @@ static int dispatch(struct req *r)
 		return dispatch_sub(r, port_cmds);
 	if (matches(obj, "fdb"))
 		return dispatch_sub(r, fdb_cmds);
+	if (matches(obj, "vlan"))
+		return dispatch_sub(r, vlan_cmds);
 	if (matches(obj, "show"))
 		return do_show(r);
 	if (matches(obj, "set"))
