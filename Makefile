@@ -38,7 +38,9 @@ DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 
 FDB_SRC  := fdb/fdb.c
-DP_SRC   := dataplane/dp.c dataplane/port_mem.c dataplane/port_tap.c
+VLAN_SRC := vlan/vlan.c
+DP_SRC   := dataplane/dp.c dataplane/port_mem.c dataplane/port_tap.c \
+	$(VLAN_SRC)
 CTL_SRC  := cli/ctl_wire.c
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
 	switch/log.c
@@ -50,7 +52,8 @@ TAPSWITCH    := $(BUILD)/tapswitch
 TAPSWITCHCTL := $(BUILD)/tapswitchctl
 PKTIO        := $(BUILD)/tests/tools/pktio
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
-	$(BUILD)/tests/check_ctl
+	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
+	$(BUILD)/tests/check_dp_vlan
 
 .PHONY: all deps demo test unit-test netns-test asan tsan install clean \
 	bench
@@ -92,6 +95,15 @@ $(PKTIO): $(call obj,tests/tools/pktio.c)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/check_fdb: $(call obj,tests/check_fdb.c $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_vlan: $(call obj,tests/check_vlan.c $(VLAN_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/tests/check_dp_vlan: $(call obj,tests/check_dp_vlan.c \
+		$(DP_SRC) $(FDB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 

@@ -439,8 +439,38 @@ static int parse_fdb_args(struct req *r, int i, bool want_mac,
 	return 0;
 }
 
+/*
+ * The VLANs an fdb add/replace/del without "vlan" applies to: VID 0 while
+ * filtering is off; with it on, every VLAN of the port, as Linux's
+ * br_fdb_add "adds the entry for every vlan on this port" (Linux also
+ * adds one for VID 0, which no lookup uses while filtering is on; we do
+ * not).  Returns how many VIDs are in @vids.
+ */
+static unsigned int fdb_target_vids(struct req *r, const struct fdb_args *a,
+				    uint16_t *vids)
+{
+	struct dp_vlan_cfg vc;
+	unsigned int n = 0;
+
+	if (a->vid != FDB_ANY_VID) {
+		vids[n++] = a->vid;
+		return n;
+	}
+	if (!dp_get_vlan_filtering(r->sw->dp) ||
+	    dp_port_get_vlan(r->sw->dp, a->port, &vc)) {
+		vids[n++] = 0;
+		return n;
+	}
+	for (uint16_t vid = 1; vid < VLAN_N_VID - 1; vid++)
+		if (vlan_is_member(&vc.mbr, vid))
+			vids[n++] = vid;
+	return n;
+}
+
 static int fdb_add_or_replace(struct req *r, bool replace)
 {
+	uint16_t vids[VLAN_N_VID];
+	unsigned int n;
 	static const char *const allowed[] = {
 		"dev", "vlan", "static", "dynamic", "sticky", NULL
 	};
@@ -459,12 +489,29 @@ static int fdb_add_or_replace(struct req *r, bool replace)
 	flags = a.is_dynamic ? 0 : FDB_STATIC;
 	if (a.sticky)
 		flags |= FDB_STICKY;
-	err = fdb_insert(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
-			 a.port, flags, dp_now_ms(), replace);
-	if (err == -EEXIST)
-		return invarg(r, r->argv[2],
-			      "an entry exists; use fdb replace");
-	return err;
+	n = fdb_target_vids(r, &a, vids);
+	if (!n)
+		return invarg(r, r->argv[2], "the port is in no VLAN");
+	/* All or nothing: look for an existing entry before adding any. */
+	if (!replace) {
+		bool exists = false;
+
+		rcu_read_lock();
+		for (unsigned int k = 0; k < n && !exists; k++)
+			exists = fdb_lookup_rcu(r->sw->fdb, vids[k], a.mac) !=
+				 FDB_NO_PORT;
+		rcu_read_unlock();
+		if (exists)
+			return invarg(r, r->argv[2],
+				      "an entry exists; use fdb replace");
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		err = fdb_insert(r->sw->fdb, vids[k], a.mac, a.port, flags,
+				 dp_now_ms(), true);
+		if (err)
+			return req_err(r, err, "Error: out of memory");
+	}
+	return 0;
 }
 
 /* As `bridge fdb add`: fails if the MAC is known (learned or not). */
@@ -481,6 +528,8 @@ static int do_fdb_replace(struct req *r)
 static int do_fdb_del(struct req *r)
 {
 	static const char *const allowed[] = { "dev", "vlan", NULL };
+	uint16_t vids[VLAN_N_VID];
+	unsigned int n, deleted = 0;
 	struct fdb_args a;
 	int err;
 
@@ -489,9 +538,10 @@ static int do_fdb_del(struct req *r)
 		return err;
 	if (a.port == FDB_NO_PORT)
 		return req_err(r, -EINVAL, "Error: fdb del needs dev IFNAME");
-	err = fdb_del(r->sw->fdb, a.vid == FDB_ANY_VID ? 0 : a.vid, a.mac,
-		      a.port);
-	if (err)
+	n = fdb_target_vids(r, &a, vids);
+	for (unsigned int k = 0; k < n; k++)
+		deleted += !fdb_del(r->sw->fdb, vids[k], a.mac, a.port);
+	if (!deleted)
 		return invarg(r, r->argv[2], "no such entry on that port");
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <urcu-qsbr.h>
 
@@ -31,6 +32,10 @@ static void usage(FILE *f)
 		"                         0 disables learning)\n"
 		"  --max-learned N        learned entries limit (default %d, 0: none)\n"
 		"  --group-fwd-mask MASK  link-local groups to forward (default 0)\n"
+		"  --vlan-filtering 0|1   802.1Q VLAN filtering (default 0)\n"
+		"  --vlan-protocol P      802.1Q or 802.1ad (default 802.1Q)\n"
+		"  --default-pvid VID     VLAN new ports join as PVID, untagged\n"
+		"                         (default 1; 0: none)\n"
 		"  --help                 this text\n"
 		"  --version              print the version\n"
 		"\n"
@@ -66,6 +71,9 @@ int main(int argc, char **argv)
 		{ "ageing-time", required_argument, NULL, 'a' },
 		{ "max-learned", required_argument, NULL, 'm' },
 		{ "group-fwd-mask", required_argument, NULL, 'g' },
+		{ "vlan-filtering", required_argument, NULL, 'F' },
+		{ "vlan-protocol", required_argument, NULL, 'P' },
+		{ "default-pvid", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -74,6 +82,8 @@ int main(int argc, char **argv)
 	const char *ports[MAX_CLI_PORTS];
 	unsigned long ageing = SW_DEFAULT_AGEING_S;
 	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
+	unsigned long filtering = 0, default_pvid = 1;
+	uint16_t tpid = VLAN_TPID_8021Q;
 	unsigned int n_ports = 0;
 	struct sw_ctl *ctl = NULL;
 	struct sw sw;
@@ -112,6 +122,27 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'F':
+			if (parse_num("--vlan-filtering", optarg, 1, &filtering))
+				return 1;
+			break;
+		case 'P':
+			if (!strcasecmp(optarg, "802.1Q")) {
+				tpid = VLAN_TPID_8021Q;
+			} else if (!strcasecmp(optarg, "802.1ad")) {
+				tpid = VLAN_TPID_8021AD;
+			} else {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: --vlan-protocol takes 802.1Q or 802.1ad\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'D':
+			if (parse_num("--default-pvid", optarg, 4094,
+				      &default_pvid))
+				return 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -148,6 +179,12 @@ int main(int argc, char **argv)
 	err = sw_set_ageing_locked(&sw, ageing);
 	if (!err)
 		err = dp_set_group_fwd_mask(sw.dp, mask);
+	if (!err)
+		err = dp_set_vlan_protocol(sw.dp, tpid);
+	if (!err)
+		err = dp_set_default_pvid(sw.dp, default_pvid);
+	if (!err)
+		err = dp_set_vlan_filtering(sw.dp, filtering);
 	sw_unlock(&sw);
 	if (!err)
 		err = sw_start_ager(&sw);
