@@ -860,10 +860,11 @@ int dp_port_get_vlan(struct dp *dp, uint32_t index, struct dp_vlan_cfg *cfg)
 	return 0;
 }
 
-/* Dynamic entries whose port no longer has their VLAN. */
+/* Dynamic entries of a port in a VLAN the port has just left; only
+ * those (br_fdb_delete_by_port(br, p, vid, 0) for each deleted VID), so
+ * VID 0 entries and hand-added ones in other VLANs stay. */
 struct dp_left_match {
-	const struct dp_conf *conf;
-	const bool *changed;
+	uint64_t (*left)[VLAN_N_VID / 64];	/* [DP_MAX_PORTS] */
 };
 
 static bool dp_entry_left_vlan(const struct fdb_entry_info *e, void *arg)
@@ -871,8 +872,7 @@ static bool dp_entry_left_vlan(const struct fdb_entry_info *e, void *arg)
 	const struct dp_left_match *lm = arg;
 
 	return !(e->flags & FDB_STATIC) && e->port < DP_MAX_PORTS &&
-	       lm->changed[e->port] && lm->conf->vlan[e->port] &&
-	       !vlan_is_member(&lm->conf->vlan[e->port]->cfg.mbr, e->vid);
+	       e->vid < VLAN_N_VID && vlan_bit(lm->left[e->port], e->vid);
 }
 
 /* Replace the VLAN configuration of every port in @cfgs (NULL: keep) in
@@ -882,13 +882,14 @@ static int dp_ports_set_vlan(struct dp *dp,
 {
 	struct dp_vlan_obj *fresh[DP_MAX_PORTS] = { NULL };
 	struct dp_vlan_obj *old[DP_MAX_PORTS] = { NULL };
-	bool changed[DP_MAX_PORTS] = { false }, left_any = false;
 	struct dp_conf *conf = dp_conf_copy(dp);
 	struct dp_left_match lm;
+	bool left_any = false;
 	uint32_t i;
 
-	if (!conf)
-		return -ENOMEM;
+	lm.left = calloc(DP_MAX_PORTS, sizeof(*lm.left));
+	if (!conf || !lm.left)
+		goto out_nomem;
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		if (!cfgs[i] || !conf->port[i])
 			continue;
@@ -901,10 +902,11 @@ static int dp_ports_set_vlan(struct dp *dp,
 		if (!fresh[i])
 			continue;
 		old[i] = conf->vlan[i];
-		for (uint32_t w = 0; w < VLAN_N_VID / 64; w++)
-			changed[i] |= !!(old[i]->cfg.mbr.member[w] &
-					 ~fresh[i]->cfg.mbr.member[w]);
-		left_any |= changed[i];
+		for (uint32_t w = 0; w < VLAN_N_VID / 64; w++) {
+			lm.left[i][w] = old[i]->cfg.mbr.member[w] &
+					~fresh[i]->cfg.mbr.member[w];
+			left_any |= lm.left[i][w] != 0;
+		}
 		conf->vlan[i] = fresh[i];
 	}
 	dp_conf_publish(dp, conf);
@@ -918,18 +920,18 @@ static int dp_ports_set_vlan(struct dp *dp,
 	 * flushes the port's entries in that VLAN), once no poll thread can
 	 * still be learning under the old membership.
 	 */
-	if (!left_any)
-		return 0;
-	rcu_tsan_quiescent();
-	synchronize_rcu();
-	lm.conf = conf;
-	lm.changed = changed;
-	fdb_flush_match(dp->fdb, dp_entry_left_vlan, &lm);
+	if (left_any) {
+		rcu_tsan_quiescent();
+		synchronize_rcu();
+		fdb_flush_match(dp->fdb, dp_entry_left_vlan, &lm);
+	}
+	free(lm.left);
 	return 0;
 
 out_nomem:
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		free(fresh[i]);
+	free(lm.left);
 	free(conf);
 	return -ENOMEM;
 }
@@ -960,16 +962,25 @@ int dp_set_default_pvid(struct dp *dp, uint16_t vid)
 	tmp = calloc(DP_MAX_PORTS, sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
-	/* As br_vlan_set_default_pvid: ports still on the old default, as
-	 * PVID and egress untagged, move to the new one. */
-	for (uint32_t k = 0; old && k < conf->n_active; k++) {
+	/*
+	 * As __br_vlan_set_default_pvid(): a port whose PVID is still the
+	 * old default, egress untagged (or every port, when there was no
+	 * default), moves to the new one, unless it is a member of the new
+	 * VLAN already - that would conflict with what the user set up.
+	 * With @vid 0 (br_vlan_disable_default_pvid()) such ports just lose
+	 * the old default.
+	 */
+	for (uint32_t k = 0; k < conf->n_active; k++) {
 		uint32_t i = conf->active[k];
 		struct vlan_port *mbr = &tmp[i].mbr;
 
 		tmp[i] = conf->vlan[i]->cfg;
-		if (mbr->pvid != old || !vlan_bit(mbr->untagged, old))
+		if (old && (mbr->pvid != old || !vlan_bit(mbr->untagged, old)))
 			continue;
-		vlan_port_del(mbr, old);
+		if (vlan_is_member(mbr, vid) || (!old && !vid))
+			continue;
+		if (old)
+			vlan_port_del(mbr, old);
 		if (vid)
 			vlan_port_add(mbr, vid, true, true);
 		cfgs[i] = &tmp[i];

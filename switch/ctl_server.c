@@ -489,6 +489,17 @@ static int fdb_add_or_replace(struct req *r, bool replace)
 	flags = a.is_dynamic ? 0 : FDB_STATIC;
 	if (a.sticky)
 		flags |= FDB_STICKY;
+	/* As br_fdb_add(): "FDB entry with unconfigured vlan". */
+	if (a.vid != FDB_ANY_VID) {
+		struct dp_vlan_cfg vc;
+
+		if (dp_port_get_vlan(r->sw->dp, a.port, &vc) ||
+		    !vlan_is_member(&vc.mbr, a.vid))
+			return req_err(r, -EINVAL,
+				       "Error: argument \"%u\" is wrong: "
+				       "the port is not a member of that VLAN",
+				       a.vid);
+	}
 	n = fdb_target_vids(r, &a, vids);
 	if (!n)
 		return invarg(r, r->argv[2], "the port is in no VLAN");
