@@ -198,15 +198,18 @@ static int do_port_del(struct req *r)
 static void put_qos_map(FILE *out, const char *key,
 			const struct vlan_qos_map *map)
 {
-	char words[8][8];
+	char words[8][4];
 	const char *list[9];
 	int n = 0;
 
-	for (int from = 0; from < 8; from++) {
+	for (unsigned int from = 0; from < 8; from++) {
 		if (map->to[from] == from)
 			continue;
-		snprintf(words[n], sizeof(words[n]), "%d:%d", from,
-			 map->to[from]);
+		/* Both are PCPs, 0..7: one digit each. */
+		words[n][0] = (char)('0' + from);
+		words[n][1] = ':';
+		words[n][2] = (char)('0' + (map->to[from] & 7));
+		words[n][3] = '\0';
 		list[n] = words[n];
 		n++;
 	}

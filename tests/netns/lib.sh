@@ -191,6 +191,17 @@ cleanup()
 	set +e
 	if [ -n "$TS_DAEMON_PID" ]; then
 		daemon_stop
+		# A daemon that does not exit 0 on SIGTERM (a sanitizer
+		# report, a crash at shutdown) fails the test.
+		if [ "$TS_DAEMON_STATUS" != 0 ] && [ "$rc" = 0 ]; then
+			echo "FAIL: tapswitch exited with status $TS_DAEMON_STATUS on SIGTERM" >&2
+			rc=1
+		fi
+	fi
+	if [ "$rc" = 0 ] && [ -s "$TS_LOG" ] &&
+		grep -qE 'Sanitizer|runtime error:' "$TS_LOG"; then
+		echo "FAIL: a sanitizer report in the daemon's output" >&2
+		rc=1
 	fi
 	for ns in "${TS_NAMESPACES[@]}"; do
 		ip netns del "$ns" 2>/dev/null
