@@ -13,7 +13,7 @@ PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
 
-PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0
+PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0 liburing
 CFLAGS  ?= -O2 -g
 override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
 override CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -33,14 +33,15 @@ endif
 # Debian packages the build, the tests and the demo need, and a command
 # that shows each is there.
 DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
-	libnl-route-3-dev:libnl-route-3.0 libnl-3-dev:libnl-3.0 check:check
+	libnl-route-3-dev:libnl-route-3.0 libnl-3-dev:libnl-3.0 check:check \
+	liburing-dev:liburing
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 
 FDB_SRC  := fdb/fdb.c
 VLAN_SRC := vlan/vlan.c
-DP_SRC   := dataplane/dp.c dataplane/port_mem.c dataplane/port_tap.c \
-	$(VLAN_SRC)
+DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c \
+	dataplane/port_mem.c dataplane/port_tap.c $(VLAN_SRC)
 CTL_SRC  := cli/ctl_wire.c
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
 	switch/log.c
@@ -53,10 +54,10 @@ TAPSWITCHCTL := $(BUILD)/tapswitchctl
 PKTIO        := $(BUILD)/tests/tools/pktio
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
-	$(BUILD)/tests/check_dp_vlan
+	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload
 
 .PHONY: all deps demo test unit-test netns-test asan tsan install clean \
-	bench
+	bench bench-micro bench-deps
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
@@ -103,6 +104,11 @@ $(BUILD)/tests/check_vlan: $(call obj,tests/check_vlan.c $(VLAN_SRC))
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/tests/check_dp_vlan: $(call obj,tests/check_dp_vlan.c \
+		$(DP_SRC) $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_offload: $(call obj,tests/check_offload.c \
 		$(DP_SRC) $(FDB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -154,6 +160,23 @@ tsan: deps
 	$(Q)BUILD=build-tsan CK_FORK=no \
 		TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		tests/run.sh
+
+# Benchmarks: never part of `make test`.  bench/bench.mk builds the
+# harness's tools and bench/micro.mk the microbenchmarks; `make bench` runs
+# the A/B harness (BENCH_ARGS=--quick for a short run), `make bench-micro`
+# the microbenchmarks alone.
+BENCH_BINS :=
+MICRO_BINS :=
+-include bench/bench.mk
+-include bench/micro.mk
+
+bench: all
+	$(Q)$(MAKE) --no-print-directory bench-deps $(BENCH_BINS) $(MICRO_BINS)
+	$(Q)BUILD=$(BUILD) bench/run.sh $(BENCH_ARGS)
+
+bench-micro: all
+	$(Q)$(MAKE) --no-print-directory $(MICRO_BINS)
+	$(Q)BUILD=$(BUILD) bench/micro.sh $(MICRO_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

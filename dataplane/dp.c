@@ -4,73 +4,14 @@
 #include "dataplane/dp.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
+#include "dataplane/dp_private.h"
 #include "fdb/rcu_tsan.h"
-
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
-/* A counter only its owner thread writes: no locked instruction needed. */
-#define OWN_ADD(p, v) STORE((p), LOAD(p) + (v))
-
-/*
- * The configuration snapshot the pipeline reads.  Immutable once
- * published: the control thread copies, edits, publishes, and frees the old
- * one after a grace period.
- */
-struct dp_conf {
-	struct rcu_head rcu;
-	uint16_t group_fwd_mask;
-	bool learning;			/* ageing_time != 0 */
-	bool vlan_filtering;
-	uint16_t tpid;			/* the switch's VLAN protocol */
-	uint32_t n_active;
-	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
-	struct dp_port *port[DP_MAX_PORTS];
-	uint32_t flags[DP_MAX_PORTS];
-	/* Shared between snapshots; replaced (never edited) on change and
-	 * freed after a grace period. */
-	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
-};
-
-/* A port's VLAN configuration as published. */
-struct dp_vlan_obj {
-	struct rcu_head rcu;
-	struct dp_vlan_cfg cfg;
-};
-
-/* Per-port poll thread state, owned by the control side. */
-struct dp_poller {
-	pthread_t thread;
-	int stop_fd;			/* eventfd: wakes a blocked poll() */
-	bool stopping;			/* atomic: seen between bursts */
-	struct dp *dp;
-	struct dp_port *port;
-	struct dp_burst *burst;		/* the thread's receive buffers */
-	bool running;
-};
-
-/* A poll thread goes back to poll() after this many full bursts, so that
- * a port under a flood still notices a stop request promptly. */
-#define DP_DRAIN_BURSTS 8
-
-struct dp {
-	struct fdb *fdb;
-	struct dp_conf *conf;		/* RCU-published */
-	uint16_t default_pvid;		/* control side only */
-	struct dp_poller pollers[DP_MAX_PORTS];
-	dp_port_gone_func *gone_cb;
-	void *gone_arg;
-};
 
 /* Where pass one sends a frame. */
 enum {
@@ -178,7 +119,18 @@ struct dp *dp_create(struct fdb *fdb)
 	dp->conf->learning = true;
 	dp->conf->tpid = VLAN_TPID_8021Q;
 	dp->default_pvid = 1;
+	dp->io.uring = true;
 	return dp;
+}
+
+void dp_set_io_opts(struct dp *dp, const struct dp_io_opts *opts)
+{
+	dp->io = *opts;
+}
+
+void dp_get_io_opts(struct dp *dp, struct dp_io_opts *opts)
+{
+	*opts = dp->io;
 }
 
 void dp_destroy(struct dp *dp)
@@ -294,6 +246,11 @@ static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 		OWN_ADD(&st->drop_src, 1);
 		return;
 	}
+	if (caa_unlikely(f->vnet.flags | f->vnet.gso_type) &&
+	    !dp_offload_valid(&f->vnet, f->len)) {
+		OWN_ADD(&st->drop_bad_offload, 1);
+		return;
+	}
 	if (caa_unlikely(dp_mac_is_link_local(dst))) {
 		/* Pause frames never cross a bridge, and teach it nothing. */
 		if (dst[5] == 0x01) {
@@ -346,67 +303,218 @@ static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 	m->to = out;
 }
 
-/*
- * Write one frame to port @p.  With VLAN filtering on, the tag is
- * rewritten on the way: the bytes before it, then the tag the egress
- * membership asks for (or none), then the bytes after the tag the frame
- * came with; one received buffer serves every port.
- */
-static void dp_tx(const struct dp_conf *conf, uint32_t p,
-		  const struct dp_frame *f, const struct dp_meta *m)
-{
-	struct dp_port *out = conf->port[p];
-	uint8_t tag_bytes[VLAN_HLEN];
-	struct iovec iov[3];
-	uint32_t len = f->len, hdr;
-	int n = 0, err;
+/* ---- pass two: egress copies ---- */
 
+/*
+ * Build the copy of @f that leaves port @p.  With VLAN filtering on, the
+ * tag is rewritten on the way: the MAC addresses, then the tag the egress
+ * membership asks for (or none), then the bytes after the tag the frame
+ * came with - one received buffer serves every port.  The offload
+ * offsets in the virtio-net header move with the tag.
+ */
+static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
+			const struct dp_frame *f, const struct dp_meta *m,
+			struct dp_tx *tx)
+{
+	struct iovec *iov = tx->iov;
+	int n = 1, delta = 0;
+	uint32_t hdr;
+
+	tx->port = conf->port[p];
+	tx->vnet = f->vnet;
+	iov[0] = (struct iovec){ &tx->vnet, DP_VNET_HDR_LEN };
 	if (!conf->vlan_filtering) {
 		iov[n++] = (struct iovec){ f->data, f->len };
-	} else {
-		const struct dp_vlan_cfg *vc = &conf->vlan[p]->cfg;
-		bool reorder = conf->flags[p] & DP_PORT_REORDER_HDR;
-
-		hdr = m->had_tag ? 2 * 6 + VLAN_HLEN : 2 * 6;
-		iov[n++] = (struct iovec){ f->data, 2 * 6 };
-		len = f->len - hdr + 2 * 6;
-		if (vlan_egress_tagged(&vc->mbr, m->vid, reorder)) {
-			struct vlan_tag tag = {
-				.tpid = conf->tpid,
-				.pcp = vc->egress_qos.to[m->pcp],
-				.dei = m->dei,
-				.vid = m->vid,
-			};
-
-			vlan_tag_write(&tag, tag_bytes);
-			iov[n++] = (struct iovec){ tag_bytes, VLAN_HLEN };
-			len += VLAN_HLEN;
-		}
-		iov[n++] = (struct iovec){ f->data + hdr, f->len - hdr };
+		tx->len = f->len;
+		tx->vid = 0;
+		tx->iovcnt = n;
+		return;
 	}
-	err = out->ops->tx(out, iov, n, len);
+
+	const struct dp_vlan_cfg *vc = &conf->vlan[p]->cfg;
+	bool reorder = conf->flags[p] & DP_PORT_REORDER_HDR;
+
+	hdr = m->had_tag ? 2 * 6 + VLAN_HLEN : 2 * 6;
+	iov[n++] = (struct iovec){ f->data, 2 * 6 };
+	tx->len = f->len - hdr + 2 * 6;
+	if (m->had_tag)
+		delta -= VLAN_HLEN;
+	if (vlan_egress_tagged(&vc->mbr, m->vid, reorder)) {
+		struct vlan_tag tag = {
+			.tpid = conf->tpid,
+			.pcp = vc->egress_qos.to[m->pcp],
+			.dei = m->dei,
+			.vid = m->vid,
+		};
+
+		vlan_tag_write(&tag, tx->tag);
+		iov[n++] = (struct iovec){ tx->tag, VLAN_HLEN };
+		tx->len += VLAN_HLEN;
+		delta += VLAN_HLEN;
+	}
+	iov[n++] = (struct iovec){ f->data + hdr, f->len - hdr };
+	tx->iovcnt = n;
+	tx->vid = m->vid;
+	if (caa_unlikely(delta && (tx->vnet.flags | tx->vnet.gso_type))) {
+		if (tx->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			tx->vnet.csum_start += delta;
+		if (tx->vnet.hdr_len)
+			tx->vnet.hdr_len += delta;
+	}
+}
+
+void dp_tx_done(const struct dp_tx *tx, int err)
+{
+	struct dp_port *out = tx->port;
+
 	if (err) {
 		ADD(&out->stats.tx_errors, 1);
 		return;
 	}
 	ADD(&out->stats.tx_packets, 1);
-	ADD(&out->stats.tx_bytes, len);
-	if (conf->vlan_filtering) {
-		ADD(&out->vstats[m->vid].tx_packets, 1);
-		ADD(&out->vstats[m->vid].tx_bytes, len);
+	ADD(&out->stats.tx_bytes, tx->len);
+	if (tx->vid) {
+		ADD(&out->vstats[tx->vid].tx_packets, 1);
+		ADD(&out->vstats[tx->vid].tx_bytes, tx->len);
 	}
 }
 
-void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
-	      unsigned int n, uint64_t now_ms)
+void dp_worker_init(struct dp_worker *w, struct dp *dp)
+{
+	w->dp = dp;
+	w->uring = NULL;
+	w->n_tx = 0;
+	w->lin = NULL;
+	w->seg = NULL;
+}
+
+void dp_worker_fini(struct dp_worker *w)
+{
+	free(w->lin);
+	free(w->seg);
+	w->lin = w->seg = NULL;
+}
+
+void dp_worker_flush(struct dp_worker *w)
+{
+	if (!w->n_tx)
+		return;
+	if (w->uring) {
+		dp_uring_flush(w);
+		return;
+	}
+	for (unsigned int i = 0; i < w->n_tx; i++) {
+		struct dp_tx *tx = &w->tx[i];
+
+		dp_tx_done(tx, tx->port->ops->tx(tx->port, tx));
+	}
+	w->n_tx = 0;
+}
+
+/* One software segment, sent at once: it lives in the worker's scratch. */
+struct dp_soft_ctx {
+	const struct dp_tx *orig;
+};
+
+static int dp_soft_emit(const uint8_t *seg, uint32_t seg_len, void *arg)
+{
+	const struct dp_soft_ctx *ctx = arg;
+	struct dp_tx tx = {
+		.port = ctx->orig->port,
+		.vid = ctx->orig->vid,
+		.iovcnt = 2,
+		.len = seg_len,
+	};
+
+	tx.iov[0] = (struct iovec){ &tx.vnet, DP_VNET_HDR_LEN };
+	tx.iov[1] = (struct iovec){ (void *)seg, seg_len };
+	dp_tx_done(&tx, tx.port->ops->tx(tx.port, &tx));
+	return 0;
+}
+
+/*
+ * The egress port cannot take what @tx carries (@missing, DP_OFFLOAD_*):
+ * do it here, as a NIC without offloads would need it done.  The slow
+ * path: the frame is copied once, as it leaves, then completed or cut up.
+ */
+static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
+		       uint32_t missing)
+{
+	struct dp_port *out = tx->port;
+	struct dp_soft_ctx ctx = { tx };
+	uint32_t len = 0;
+	int ret;
+
+	if (!w->lin)
+		w->lin = malloc(DP_FRAME_MAX + VLAN_HLEN);
+	if (!w->seg)
+		w->seg = malloc(DP_SEG_MAX);
+	if (!w->lin || !w->seg) {
+		dp_tx_done(tx, -ENOMEM);
+		return;
+	}
+	for (int i = 1; i < tx->iovcnt; i++) {
+		memcpy(w->lin + len, tx->iov[i].iov_base, tx->iov[i].iov_len);
+		len += tx->iov[i].iov_len;
+	}
+	if (missing & ~DP_OFFLOAD_CSUM) {
+		ret = dp_sw_gso(w->lin, len, &tx->vnet, w->seg, dp_soft_emit,
+				&ctx);
+		if (ret < 0)
+			dp_tx_done(tx, ret);
+		else
+			ADD(&out->stats.tx_sw_gso, 1);
+		return;
+	}
+	if (dp_sw_csum(w->lin, len, &tx->vnet)) {
+		dp_tx_done(tx, -EINVAL);
+		return;
+	}
+	ADD(&out->stats.tx_sw_csum, 1);
+	memset(&tx->vnet, 0, sizeof(tx->vnet));
+	tx->iov[1] = (struct iovec){ w->lin, len };
+	tx->iovcnt = 2;
+	dp_tx_done(tx, out->ops->tx(out, tx));
+}
+
+/* Queue the copy of @f for port @p, or send it the slow way. */
+static void dp_deliver(struct dp_worker *w, const struct dp_conf *conf,
+		       uint32_t p, const struct dp_frame *f,
+		       const struct dp_meta *m)
+{
+	struct dp_tx *tx;
+	uint32_t caps, missing;
+
+	if (w->n_tx == DP_TXQ)
+		dp_worker_flush(w);
+	tx = &w->tx[w->n_tx];
+	dp_tx_build(conf, p, f, m, tx);
+	if (caa_likely(!(f->vnet.flags | f->vnet.gso_type))) {
+		w->n_tx++;
+		return;
+	}
+	caps = conf->flags[p] & DP_PORT_OFFLOAD ? tx->port->offload_caps : 0;
+	missing = dp_offload_needs(&tx->vnet) & ~caps;
+	if (!missing) {
+		w->n_tx++;
+		return;
+	}
+	/* What is queued for any port goes first: frames keep their order. */
+	dp_worker_flush(w);
+	dp_tx_soft(w, tx, missing);
+}
+
+void dp_worker_input(struct dp_worker *w, uint32_t index,
+		     struct dp_frame *frames, unsigned int n, uint64_t now_ms)
 {
 	struct dp_meta meta[DP_BURST];
+	struct dp *dp = w->dp;
 	struct dp_conf *conf;
 	struct dp_port *in;
 	uint32_t in_flags;
 
 	while (n > DP_BURST) {
-		dp_input(dp, index, frames, DP_BURST, now_ms);
+		dp_worker_input(w, index, frames, DP_BURST, now_ms);
 		frames += DP_BURST;
 		n -= DP_BURST;
 	}
@@ -435,11 +543,11 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	rcu_read_unlock();
 
 	/*
-	 * Pass two: deliver, outside the read-side section since a tap write
-	 * is a system call.  The snapshot and the ports it names stay valid:
-	 * with QSBR nothing we read is freed before this thread's next
-	 * quiescent state, which the caller announces after this returns.
-	 * Tap writes do not block.
+	 * Pass two: queue the copies, outside the read-side section since a
+	 * tap write is a system call.  The snapshot and the ports it names
+	 * stay valid: with QSBR nothing we read is freed before this
+	 * thread's next quiescent state, which comes after the queue is
+	 * written out.  Tap writes do not block.
 	 */
 	for (unsigned int i = 0; i < n; i++) {
 		const struct dp_meta *m = &meta[i];
@@ -448,7 +556,7 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 			continue;
 		if (m->to >= 0) {
 			if (conf->flags[m->to] & DP_PORT_UP)
-				dp_tx(conf, m->to, &frames[i], m);
+				dp_deliver(w, conf, m->to, &frames[i], m);
 			continue;
 		}
 		OWN_ADD(&in->stats.flooded, 1);
@@ -458,131 +566,20 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 
 			if (p != index && (conf->flags[p] & want) == want &&
 			    dp_vlan_member(conf, p, m->vid))
-				dp_tx(conf, p, &frames[i], m);
+				dp_deliver(w, conf, p, &frames[i], m);
 		}
 	}
 }
 
-/* ---- poll threads ---- */
-
-struct dp_burst {
-	struct dp_frame frames[DP_BURST];
-	uint8_t buf[DP_BURST][DP_FRAME_MAX];
-};
-
-static void *dp_poll_thread(void *arg)
+void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
+	      unsigned int n, uint64_t now_ms)
 {
-	struct dp_poller *pl = arg;
-	struct dp_port *port = pl->port;
-	struct pollfd pfd[2] = {
-		{ .fd = port->fd, .events = POLLIN },
-		{ .fd = pl->stop_fd, .events = POLLIN },
-	};
-	struct dp_burst *b = pl->burst;
-	bool gone = false;
+	struct dp_worker w;
 
-	rcu_register_thread();
-	for (unsigned int i = 0; i < DP_BURST; i++)
-		b->frames[i].data = b->buf[i];
-
-	while (!__atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE)) {
-		unsigned int bursts = 0;
-		int n;
-
-		/* Offline while blocked: grace periods need not wait. */
-		rcu_offline();
-		n = poll(pfd, 2, -1);
-		rcu_thread_online();
-		if (n < 0) {
-			/* EINTR, or ENOMEM: try again, without spinning. */
-			if (errno != EINTR)
-				usleep(1000);
-			continue;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			gone = true;
-			break;
-		}
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		/* Drain what is there, a burst at a time. */
-		do {
-			n = port->ops->rx_burst(port, b->frames, DP_BURST);
-			if (n == -EBADFD) {
-				gone = true;
-				break;
-			}
-			if (n < 0) {
-				OWN_ADD(&port->stats.rx_errors, 1);
-				break;
-			}
-			if (n > 0)
-				dp_input(pl->dp, port->index, b->frames, n,
-					 dp_now_ms());
-			rcu_quiescent();
-		} while (n == DP_BURST && ++bursts < DP_DRAIN_BURSTS &&
-			 !__atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE));
-		if (gone)
-			break;
-	}
-	if (gone && pl->dp->gone_cb)
-		pl->dp->gone_cb(pl->dp, port->index, pl->dp->gone_arg);
-	rcu_tsan_quiescent();
-	rcu_unregister_thread();
-	return NULL;
-}
-
-static int dp_poller_start(struct dp *dp, struct dp_port *port)
-{
-	struct dp_poller *pl = &dp->pollers[port->index];
-	int err;
-
-	pl->dp = dp;
-	pl->port = port;
-	pl->stopping = false;
-	pl->burst = malloc(sizeof(*pl->burst));
-	if (!pl->burst)
-		return -ENOMEM;
-	pl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pl->stop_fd < 0) {
-		err = -errno;
-		goto out_free_burst;
-	}
-	err = -pthread_create(&pl->thread, NULL, dp_poll_thread, pl);
-	if (err)
-		goto out_close_stop;
-	pl->running = true;
-	return 0;
-
-out_close_stop:
-	close(pl->stop_fd);
-out_free_burst:
-	free(pl->burst);
-	pl->burst = NULL;
-	return err;
-}
-
-static void dp_poller_stop(struct dp *dp, uint32_t index)
-{
-	struct dp_poller *pl = &dp->pollers[index];
-	uint64_t one = 1;
-
-	if (!pl->running)
-		return;
-	__atomic_store_n(&pl->stopping, true, __ATOMIC_RELEASE);
-	if (write(pl->stop_fd, &one, sizeof(one)) < 0) {
-		/* An eventfd write only fails on overflow: it is signalled. */
-	}
-	/* Joining blocks: go offline so grace periods need not wait. */
-	rcu_offline();
-	pthread_join(pl->thread, NULL);
-	rcu_thread_online();
-	close(pl->stop_fd);
-	free(pl->burst);
-	pl->burst = NULL;
-	pl->running = false;
+	dp_worker_init(&w, dp);
+	dp_worker_input(&w, index, frames, n, now_ms);
+	dp_worker_flush(&w);
+	dp_worker_fini(&w);
 }
 
 /* ---- port table (control thread) ---- */
@@ -637,6 +634,8 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	conf->port[i] = port;
 	conf->vlan[i] = vo;
 	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
+	if (!port->offload_caps)
+		conf->flags[i] &= ~DP_PORT_OFFLOAD;
 	dp_conf_rebuild_active(conf);
 	dp_conf_publish(dp, conf);
 
@@ -697,18 +696,33 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
 		      uint32_t value)
 {
+	struct dp_port *port;
 	struct dp_conf *conf;
-	uint32_t old;
+	uint32_t old, new;
+	int err;
 
 	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
 		return -ENOENT;
+	port = dp->conf->port[index];
 	old = dp->conf->flags[index];
-	if (((old & ~mask) | (value & mask)) == old)
+	new = (old & ~mask) | (value & mask);
+	if (new == old)
 		return 0;
+	if ((new & DP_PORT_OFFLOAD) && !port->offload_caps)
+		return -EOPNOTSUPP;
 	conf = dp_conf_copy(dp);
 	if (!conf)
 		return -ENOMEM;
-	conf->flags[index] = (old & ~mask) | (value & mask);
+	/* The device first: what it sends us from now on, we can take
+	 * either way; what we send is decided by the flag. */
+	if (((old ^ new) & DP_PORT_OFFLOAD) && port->ops->set_offload) {
+		err = port->ops->set_offload(port, new & DP_PORT_OFFLOAD);
+		if (err) {
+			free(conf);
+			return err;
+		}
+	}
+	conf->flags[index] = new;
 	dp_conf_publish(dp, conf);
 	/*
 	 * Down: forget what was learned there, as br_fdb_delete_by_port.
@@ -751,8 +765,14 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->stats.drop_port_down = LOAD(&s->drop_port_down);
 	info->stats.drop_vlan = LOAD(&s->drop_vlan);
 	info->stats.drop_bad_tag = LOAD(&s->drop_bad_tag);
+	info->stats.drop_bad_offload = LOAD(&s->drop_bad_offload);
 	info->stats.tx_errors = LOAD(&s->tx_errors);
 	info->stats.rx_errors = LOAD(&s->rx_errors);
+	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
+	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
+	info->offload_caps = port->offload_caps;
+	info->uring = __atomic_load_n(&dp->pollers[index].uring,
+				      __ATOMIC_RELAXED);
 	return 0;
 }
 

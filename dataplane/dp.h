@@ -37,13 +37,16 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "dataplane/offload.h"
 #include "fdb/fdb.h"
 #include "vlan/vlan.h"
 
 #define DP_MAX_PORTS	256
 #define DP_BURST	32
-#define DP_FRAME_MAX	65536	/* a tap read larger than this is cut */
+/* A frame's room: a 64 KiB super-frame, its Ethernet header and tags. */
+#define DP_FRAME_MAX	(65536 + 256)
 #define DP_ETH_HLEN	14
+#define DP_VNET_HDR_LEN	((uint32_t)sizeof(struct virtio_net_hdr))
 
 /* Per-port flags (bit numbers in one word), as `bridge link set` has them. */
 enum dp_port_flag_bit {
@@ -53,6 +56,8 @@ enum dp_port_flag_bit {
 	DP_PORT_BCAST_FLOOD_BIT,
 	DP_PORT_UP_BIT,			/* link up: receives and forwards */
 	DP_PORT_REORDER_HDR_BIT,	/* off: keep the tag where untagged */
+	DP_PORT_OFFLOAD_BIT,		/* takes (and asks for) what its
+					 * backend's offload_caps say */
 };
 #define DP_PORT_LEARNING	(1u << DP_PORT_LEARNING_BIT)
 #define DP_PORT_FLOOD		(1u << DP_PORT_FLOOD_BIT)
@@ -60,9 +65,10 @@ enum dp_port_flag_bit {
 #define DP_PORT_BCAST_FLOOD	(1u << DP_PORT_BCAST_FLOOD_BIT)
 #define DP_PORT_UP		(1u << DP_PORT_UP_BIT)
 #define DP_PORT_REORDER_HDR	(1u << DP_PORT_REORDER_HDR_BIT)
+#define DP_PORT_OFFLOAD		(1u << DP_PORT_OFFLOAD_BIT)
 #define DP_PORT_DEFAULT_FLAGS \
 	(DP_PORT_LEARNING | DP_PORT_FLOOD | DP_PORT_MCAST_FLOOD | \
-	 DP_PORT_BCAST_FLOOD | DP_PORT_REORDER_HDR)
+	 DP_PORT_BCAST_FLOOD | DP_PORT_REORDER_HDR | DP_PORT_OFFLOAD)
 
 /* Per-port counters.  rx_* and drop_* are written by the port's own poll
  * thread, tx_* by whichever thread delivers to the port. */
@@ -79,8 +85,11 @@ struct dp_port_stats {
 	uint64_t drop_port_down;	/* received while the port is down */
 	uint64_t drop_vlan;		/* VLAN filter: no PVID, not a member */
 	uint64_t drop_bad_tag;		/* truncated 802.1Q/802.1ad header */
+	uint64_t drop_bad_offload;	/* a virtio-net header we cannot do */
 	uint64_t tx_errors;		/* egress write failed */
 	uint64_t rx_errors;		/* ingress read failed */
+	uint64_t tx_sw_csum;		/* checksums completed for this port */
+	uint64_t tx_sw_gso;		/* super-frames cut up for this port */
 };
 
 /* Per port and VLAN, with filtering on: rx on ingress after
@@ -100,9 +109,32 @@ struct dp_vlan_cfg {
 };
 
 struct dp_port;
+
+/*
+ * A received frame.  @vnet is its offload state as a tap's virtio-net
+ * header gives it (a partial checksum, a GSO super-frame); all zero for
+ * an ordinary frame, which is what callers without offloads pass.
+ */
 struct dp_frame {
 	uint8_t *data;
 	uint32_t len;
+	struct virtio_net_hdr vnet;
+};
+
+/*
+ * One frame on its way to one port, as the pipeline hands it to a
+ * backend: iov[0] is the virtio-net header (for backends that take one),
+ * iov[1..iovcnt-1] the frame, gathered so that a tag is inserted or
+ * skipped without copying; @len counts the frame bytes only.
+ */
+struct dp_tx {
+	struct dp_port *port;
+	struct virtio_net_hdr vnet;
+	uint8_t tag[VLAN_HLEN];
+	uint16_t vid;			/* for per-VLAN counters; 0: none */
+	int iovcnt;
+	uint32_t len;
+	struct iovec iov[4];
 };
 
 /* A port backend. */
@@ -110,18 +142,26 @@ struct dp_port_ops {
 	const char *kind;		/* "tap", "mem" */
 	/*
 	 * The port's poll thread: receive up to @n frames into @frames,
-	 * whose data buffers are DP_FRAME_MAX bytes each.  Returns how many
-	 * (0: nothing ready) or -errno; -EBADFD means the device is gone.
+	 * whose data buffers are DP_FRAME_MAX bytes each, with
+	 * DP_VNET_HDR_LEN bytes of room before them, and fill their vnet.
+	 * Returns how many (0: nothing ready) or -errno; -EBADFD means the
+	 * device is gone.
 	 */
 	int (*rx_burst)(struct dp_port *port, struct dp_frame *frames,
 			unsigned int n);
-	/* Any poll thread: send one frame of @len bytes, gathered from
-	 * @iov (a tag is added or skipped this way, without copying).
-	 * Returns 0 or -errno. */
-	int (*tx)(struct dp_port *port, const struct iovec *iov, int iovcnt,
-		  uint32_t len);
+	/* Any poll thread: send one frame.  Returns 0 or -errno. */
+	int (*tx)(struct dp_port *port, const struct dp_tx *tx);
+	/* Control thread: ask the device for offloads (@on) or not.
+	 * Optional. */
+	int (*set_offload)(struct dp_port *port, bool on);
 	/* Control thread, after the port is detached and unreachable. */
 	void (*destroy)(struct dp_port *port);
+	/*
+	 * Frames are read from and written to port->fd, one per read or
+	 * write, each after a vnet_hdr_len-byte virtio-net header: the poll
+	 * threads may do that I/O themselves, in batches (io_uring).
+	 */
+	bool fd_frames;
 };
 
 /* The part of a port every backend shares.  Backends embed it. */
@@ -130,6 +170,8 @@ struct dp_port {
 	char name[IFNAMSIZ];
 	int fd;				/* polled for rx; -1: no poll thread */
 	uint32_t index;			/* in the port table, when attached */
+	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
+	uint32_t vnet_hdr_len;		/* 0, or DP_VNET_HDR_LEN */
 	struct dp_port_stats stats;
 	struct dp_vlan_stats *vstats;	/* [VLAN_N_VID], while attached */
 };
@@ -175,7 +217,8 @@ int dp_port_lookup(struct dp *dp, const char *name);
 /*
  * Control thread.  Set the flags in @mask to the bits in @value.  A port
  * that goes down loses its dynamic FDB entries, as a Linux bridge port
- * does.  Returns 0 or -ENOENT.
+ * does.  DP_PORT_OFFLOAD is passed on to the backend's set_offload().
+ * Returns 0, -ENOENT, or the backend's error (nothing changed then).
  */
 int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
 		      uint32_t value);
@@ -186,6 +229,8 @@ struct dp_port_info {
 	const char *kind;
 	uint32_t index;
 	uint32_t flags;
+	uint32_t offload_caps;		/* DP_OFFLOAD_* the backend can take */
+	bool uring;			/* its poll thread runs on io_uring */
 	struct dp_port_stats stats;
 };
 int dp_port_get_info(struct dp *dp, uint32_t index,
@@ -193,6 +238,21 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 /* Control thread.  Indexes of attached ports in ascending order. */
 unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
 			  unsigned int max);
+
+/*
+ * How poll threads do their I/O.  Control thread, before the first port
+ * is attached (ports attached later use what is set then).
+ */
+struct dp_io_opts {
+	bool uring;			/* batch tap reads and writes with
+					 * io_uring, when the kernel has it */
+	uint32_t busy_poll_us;		/* spin this long on an idle port
+					 * before sleeping in poll(); 0: never */
+	unsigned int n_cpus;		/* pin poll thread i to cpus[i % n] */
+	int cpus[DP_MAX_PORTS];
+};
+void dp_set_io_opts(struct dp *dp, const struct dp_io_opts *opts);
+void dp_get_io_opts(struct dp *dp, struct dp_io_opts *opts);
 
 /* Control thread.  Switch-wide settings; 0 or -ENOMEM. */
 int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask);
@@ -238,18 +298,29 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t dp_now_ms(void);
 
-/* The memory backend: frames sent to it are queued for the test to read. */
+/* The memory backend: frames sent to it are queued for the test to read.
+ * It takes no offloads unless @offload_caps says so. */
 struct dp_port *dp_mem_port_create(const char *name);
+struct dp_port *dp_mem_port_create_offload(const char *name,
+					   uint32_t offload_caps);
 /* Any thread.  Pop the oldest frame sent to @port into @buf (@size bytes).
  * Returns its length, or -EAGAIN when the queue is empty. */
 int dp_mem_port_pop(struct dp_port *port, uint8_t *buf, uint32_t size);
+/* The same, and the virtio-net header it was sent with into @vnet. */
+int dp_mem_port_pop_vnet(struct dp_port *port, uint8_t *buf, uint32_t size,
+			 struct virtio_net_hdr *vnet);
 /* Any thread.  Frames queued now. */
 unsigned int dp_mem_port_pending(struct dp_port *port);
 /* Make the next sends fail with @err (0 to stop failing). */
 void dp_mem_port_fail_tx(struct dp_port *port, int err);
 
-/* The tap backend (dataplane/port_tap.c).  Control thread.  Create tap
- * @name, or attach to an existing persistent one; *created tells which. */
+/*
+ * The tap backend (dataplane/port_tap.c).  Control thread.  Create tap
+ * @name, or attach to an existing persistent one; *created tells which.
+ * The tap is opened with a virtio-net header and asks the kernel for
+ * checksum and segmentation offloads (TUNSETOFFLOAD), so super-frames
+ * cross the switch whole.
+ */
 int dp_tap_port_open(const char *name, struct dp_port **port, bool *created);
 /* Whether the tap's device still exists (TUNGETIFF); fills @name with its
  * current name.  -EBADFD when it was deleted. */

@@ -12,6 +12,7 @@
 
 struct mem_frame {
 	struct mem_frame *next;
+	struct virtio_net_hdr vnet;
 	uint32_t len;
 	uint8_t data[];
 };
@@ -38,12 +39,11 @@ static int mem_rx_burst(struct dp_port *port, struct dp_frame *frames,
 	return 0;
 }
 
-static int mem_tx(struct dp_port *port, const struct iovec *iov, int iovcnt,
-		  uint32_t len)
+static int mem_tx(struct dp_port *port, const struct dp_tx *tx)
 {
 	struct mem_port *mp = mem_port(port);
+	uint32_t off = 0, len = tx->len;
 	struct mem_frame *f;
-	uint32_t off = 0;
 	int err;
 
 	pthread_mutex_lock(&mp->lock);
@@ -56,9 +56,11 @@ static int mem_tx(struct dp_port *port, const struct iovec *iov, int iovcnt,
 		return -ENOMEM;
 	f->next = NULL;
 	f->len = len;
-	for (int i = 0; i < iovcnt; i++) {
-		memcpy(f->data + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
+	/* A port without offloads gets none: the pipeline saw to that. */
+	f->vnet = tx->vnet;
+	for (int i = 1; i < tx->iovcnt; i++) {
+		memcpy(f->data + off, tx->iov[i].iov_base, tx->iov[i].iov_len);
+		off += tx->iov[i].iov_len;
 	}
 	pthread_mutex_lock(&mp->lock);
 	*mp->tail = f;
@@ -88,7 +90,8 @@ static const struct dp_port_ops mem_ops = {
 	.destroy = mem_destroy,
 };
 
-struct dp_port *dp_mem_port_create(const char *name)
+struct dp_port *dp_mem_port_create_offload(const char *name,
+					   uint32_t offload_caps)
 {
 	struct mem_port *mp = calloc(1, sizeof(*mp));
 
@@ -96,13 +99,27 @@ struct dp_port *dp_mem_port_create(const char *name)
 		return NULL;
 	mp->up.ops = &mem_ops;
 	mp->up.fd = -1;
+	mp->up.offload_caps = offload_caps;
 	strncpy(mp->up.name, name, sizeof(mp->up.name) - 1);
 	pthread_mutex_init(&mp->lock, NULL);
 	mp->tail = &mp->head;
 	return &mp->up;
 }
 
+struct dp_port *dp_mem_port_create(const char *name)
+{
+	return dp_mem_port_create_offload(name, 0);
+}
+
 int dp_mem_port_pop(struct dp_port *port, uint8_t *buf, uint32_t size)
+{
+	struct virtio_net_hdr vnet;
+
+	return dp_mem_port_pop_vnet(port, buf, size, &vnet);
+}
+
+int dp_mem_port_pop_vnet(struct dp_port *port, uint8_t *buf, uint32_t size,
+			 struct virtio_net_hdr *vnet)
 {
 	struct mem_port *mp = mem_port(port);
 	struct mem_frame *f;
@@ -120,6 +137,7 @@ int dp_mem_port_pop(struct dp_port *port, uint8_t *buf, uint32_t size)
 	if (!f)
 		return -EAGAIN;
 	len = f->len;
+	*vnet = f->vnet;
 	memcpy(buf, f->data, f->len < size ? f->len : size);
 	free(f);
 	return len;

@@ -246,6 +246,9 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_bool(out, "mcast_flood", info.flags & DP_PORT_MCAST_FLOOD);
 	ctl_put_bool(out, "bcast_flood", info.flags & DP_PORT_BCAST_FLOOD);
 	ctl_put_bool(out, "reorder_hdr", info.flags & DP_PORT_REORDER_HDR);
+	ctl_put_bool(out, "offload", info.flags & DP_PORT_OFFLOAD);
+	if (!strcmp(info.kind, "tap"))
+		ctl_put_str(out, "io", info.uring ? "uring" : "syscall");
 	put_qos_maps(r, index);
 	ctl_put_num(out, "stats.rx_packets", s->rx_packets);
 	ctl_put_num(out, "stats.rx_bytes", s->rx_bytes);
@@ -259,8 +262,11 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_num(out, "stats.drop_port_down", s->drop_port_down);
 	ctl_put_num(out, "stats.drop_vlan", s->drop_vlan);
 	ctl_put_num(out, "stats.drop_bad_tag", s->drop_bad_tag);
+	ctl_put_num(out, "stats.drop_bad_offload", s->drop_bad_offload);
 	ctl_put_num(out, "stats.tx_errors", s->tx_errors);
 	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
+	ctl_put_num(out, "stats.tx_sw_csum", s->tx_sw_csum);
+	ctl_put_num(out, "stats.tx_sw_gso", s->tx_sw_gso);
 }
 
 static int do_port_show(struct req *r)
@@ -298,6 +304,7 @@ static const struct {
 	{ "mcast_flood", DP_PORT_MCAST_FLOOD },
 	{ "bcast_flood", DP_PORT_BCAST_FLOOD },
 	{ "reorder_hdr", DP_PORT_REORDER_HDR },
+	{ "offload", DP_PORT_OFFLOAD },
 };
 
 /* How many FROM:TO words follow position @i. */
@@ -368,13 +375,23 @@ static int do_port_set(struct req *r)
 	}
 	if (!mask && !set_vlan)
 		return req_err(r, -EINVAL, "Error: port set: nothing to set");
+	if ((mask & value & DP_PORT_OFFLOAD) &&
+	    !dp_port_get(r->sw->dp, index)->offload_caps)
+		return req_err(r, -EOPNOTSUPP,
+			       "Error: argument \"offload\" is wrong: %s takes no offloads",
+			       dp_port_get(r->sw->dp, index)->name);
 	if (set_vlan) {
 		err = dp_port_set_vlan(r->sw->dp, index, &vc);
 		if (err)
 			return err;
 	}
 	/* As in Linux, learning off keeps what was already learned. */
-	return mask ? dp_port_set_flags(r->sw->dp, index, mask, value) : 0;
+	if (!mask)
+		return 0;
+	err = dp_port_set_flags(r->sw->dp, index, mask, value);
+	if (err)
+		return req_err(r, err, "Error: port set: %s", strerror(-err));
+	return 0;
 }
 
 /* ---- fdb ---- */

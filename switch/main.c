@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +37,69 @@ static void usage(FILE *f)
 		"  --vlan-protocol P      802.1Q or 802.1ad (default 802.1Q)\n"
 		"  --default-pvid VID     VLAN new ports join as PVID, untagged\n"
 		"                         (default 1; 0: none)\n"
+		"  --io uring|syscall     how poll threads read and write taps:\n"
+		"                         batched with io_uring (default, where the\n"
+		"                         kernel has it) or a system call a frame\n"
+		"  --busy-poll USEC       keep polling an idle port this long before\n"
+		"                         sleeping (default 0: sleep at once)\n"
+		"  --pin-cpus LIST        pin poll threads to these CPUs, round\n"
+		"                         robin by port (e.g. 1 or 0-1 or 0,1)\n"
 		"  --help                 this text\n"
 		"  --version              print the version\n"
 		"\n"
 		"Runs in the foreground until SIGTERM or SIGINT; drive it with\n"
 		"tapswitchctl.\n",
 		CTL_DEFAULT_PATH, SW_DEFAULT_AGEING_S, SW_DEFAULT_MAX_LEARNED);
+}
+
+/* "0-2,5" -> cpus[]; each must be one this process may run on. */
+static int parse_cpus(const char *arg, struct dp_io_opts *io)
+{
+	const char *p = arg;
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);
+	io->n_cpus = 0;
+	while (*p) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			goto bad;
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				goto bad;
+			hi = strtoul(p, &end, 10);
+		}
+		if (hi < lo || hi >= CPU_SETSIZE)
+			goto bad;
+		for (unsigned long c = lo; c <= hi; c++) {
+			if (!CPU_ISSET(c, &allowed)) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: CPU %lu is not available\n",
+					arg, c);
+				return -EINVAL;
+			}
+			if (io->n_cpus == DP_MAX_PORTS)
+				goto bad;
+			io->cpus[io->n_cpus++] = (int)c;
+		}
+		p = end;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	if (io->n_cpus)
+		return 0;
+bad:
+	fprintf(stderr,
+		"Error: argument \"%s\" is wrong: --pin-cpus takes a CPU list such as 0-1 or 0,2\n",
+		arg);
+	return -EINVAL;
 }
 
 static int parse_num(const char *opt, const char *arg, unsigned long max,
@@ -74,6 +132,9 @@ int main(int argc, char **argv)
 		{ "vlan-filtering", required_argument, NULL, 'F' },
 		{ "vlan-protocol", required_argument, NULL, 'P' },
 		{ "default-pvid", required_argument, NULL, 'D' },
+		{ "io", required_argument, NULL, 'I' },
+		{ "busy-poll", required_argument, NULL, 'B' },
+		{ "pin-cpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -82,7 +143,8 @@ int main(int argc, char **argv)
 	const char *ports[MAX_CLI_PORTS];
 	unsigned long ageing = SW_DEFAULT_AGEING_S;
 	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
-	unsigned long filtering = 0, default_pvid = 1;
+	unsigned long filtering = 0, default_pvid = 1, busy_us = 0;
+	struct dp_io_opts io = { .uring = true };
 	uint16_t tpid = VLAN_TPID_8021Q;
 	unsigned int n_ports = 0;
 	struct sw_ctl *ctl = NULL;
@@ -143,6 +205,27 @@ int main(int argc, char **argv)
 				      &default_pvid))
 				return 1;
 			break;
+		case 'I':
+			if (!strcmp(optarg, "uring")) {
+				io.uring = true;
+			} else if (!strcmp(optarg, "syscall")) {
+				io.uring = false;
+			} else {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: --io takes uring or syscall\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'B':
+			if (parse_num("--busy-poll", optarg, 1000000, &busy_us))
+				return 1;
+			io.busy_poll_us = busy_us;
+			break;
+		case 'C':
+			if (parse_cpus(optarg, &io))
+				return 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -176,6 +259,7 @@ int main(int argc, char **argv)
 		goto out_unregister;
 	}
 	sw_lock(&sw);
+	dp_set_io_opts(sw.dp, &io);
 	err = sw_set_ageing_locked(&sw, ageing);
 	if (!err)
 		err = dp_set_group_fwd_mask(sw.dp, mask);

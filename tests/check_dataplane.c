@@ -26,6 +26,9 @@
 #include "dataplane/dp.h"
 #include "fdb/rcu_tsan.h"
 
+/* A memory port takes no offloads, so it has no DP_PORT_OFFLOAD. */
+#define MEM_DEFAULT_FLAGS (DP_PORT_DEFAULT_FLAGS & ~DP_PORT_OFFLOAD)
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -388,7 +391,7 @@ static void setup(void)
 		ck_assert_ptr_nonnull(fx_port[p]);
 		ck_assert_int_eq(dp_port_attach(fx_dp, fx_port[p], true), p);
 		ck_assert_uint_eq(port_flags(p),
-				  DP_PORT_DEFAULT_FLAGS | DP_PORT_UP);
+				  MEM_DEFAULT_FLAGS | DP_PORT_UP);
 	}
 }
 
@@ -792,7 +795,7 @@ static void check_one_flood_flag(uint32_t flag, const uint8_t *excluded_dst)
 
 	set_flags(2, flag, 0);
 	ck_assert_uint_eq(port_flags(2),
-			  (DP_PORT_DEFAULT_FLAGS | DP_PORT_UP) & ~flag);
+			  (MEM_DEFAULT_FLAGS | DP_PORT_UP) & ~flag);
 	for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++) {
 		struct tframe f = send_frame(0, dsts[i], mac_a, 60);
 		unsigned int want = BIT(1) | BIT(2) | BIT(3);
@@ -867,7 +870,7 @@ START_TEST(test_down_not_flooded_or_forwarded)
 
 	ck_assert_int_eq(fdb_add(fx_fdb, 0, mac_c, 2, FDB_STATIC, fx_now), 0);
 	set_flags(2, DP_PORT_UP, 0);
-	ck_assert_uint_eq(port_flags(2), DP_PORT_DEFAULT_FLAGS);
+	ck_assert_uint_eq(port_flags(2), MEM_DEFAULT_FLAGS);
 	f = send_frame(0, mac_bcast, mac_a, 60);
 	expect_only(&f, BIT(1) | BIT(3));
 	f = send_frame(0, mac_unknown, mac_a, 60);
@@ -939,7 +942,7 @@ START_TEST(test_down_then_up)
 	f = send_frame(0, mac_d, mac_a, 60);
 	expect_only(&f, BIT(1) | BIT(3));
 	set_flags(2, DP_PORT_UP, DP_PORT_UP);
-	ck_assert_uint_eq(port_flags(2), DP_PORT_DEFAULT_FLAGS | DP_PORT_UP);
+	ck_assert_uint_eq(port_flags(2), MEM_DEFAULT_FLAGS | DP_PORT_UP);
 	f = send_frame(0, mac_bcast, mac_a, 60);
 	expect_only(&f, BIT(1) | BIT(2) | BIT(3));
 	f = send_frame(0, mac_c, mac_a, 60);
@@ -1129,7 +1132,7 @@ START_TEST(test_attach_down_and_duplicate)
 	ck_assert_ptr_nonnull(p);
 	idx = dp_port_attach(fx_dp, p, false);
 	ck_assert_int_eq(idx, 4);
-	ck_assert_uint_eq(port_flags(4), DP_PORT_DEFAULT_FLAGS);
+	ck_assert_uint_eq(port_flags(4), MEM_DEFAULT_FLAGS);
 	f = send_frame(0, mac_bcast, mac_a, 60);
 	expect_only(&f, BIT(1) | BIT(2) | BIT(3));
 	ck_assert_uint_eq(dp_mem_port_pending(p), 0);
@@ -1560,7 +1563,7 @@ static void diff_control(struct twin *tw, uint64_t *rng, unsigned int *n_ops)
 		n_ops[0]++;
 	} else if (r < 60) {
 		/* a port back to its defaults */
-		mask = DP_PORT_DEFAULT_FLAGS | DP_PORT_UP;
+		mask = MEM_DEFAULT_FLAGS | DP_PORT_UP;
 		value = mask;
 		n_ops[1]++;
 	} else if (r < 72) {
@@ -1613,7 +1616,7 @@ static void diff_control(struct twin *tw, uint64_t *rng, unsigned int *n_ops)
 		ck_assert_ptr_nonnull(fx_port[p]);
 		ck_assert_int_eq(dp_port_attach(fx_dp, fx_port[p], true), p);
 		twin_flush_port(tw, p, true);
-		tw->flags[p] = DP_PORT_DEFAULT_FLAGS | DP_PORT_UP;
+		tw->flags[p] = MEM_DEFAULT_FLAGS | DP_PORT_UP;
 		tw->fails[p] = false;
 		memset(&tw->st[p], 0, sizeof(tw->st[p]));
 		n_ops[7]++;
@@ -1641,7 +1644,7 @@ START_TEST(test_differential)
 	ck_assert_ptr_nonnull(fs);
 	tw->learning = true;
 	for (uint32_t p = 0; p < N_PORTS; p++)
-		tw->flags[p] = DP_PORT_DEFAULT_FLAGS | DP_PORT_UP;
+		tw->flags[p] = MEM_DEFAULT_FLAGS | DP_PORT_UP;
 
 	while (n_frames < DIFF_FRAMES) {
 		uint32_t in = rng_below(&rng, N_PORTS);
@@ -1761,7 +1764,7 @@ static void *stress_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct tframe fs[DP_BURST];
-	struct dp_frame df[DP_BURST];
+	struct dp_frame df[DP_BURST] = { 0 };
 
 	rcu_register_thread();
 	while (w->n_sent < w->n_frames && !LOAD(w->stop)) {
@@ -1914,7 +1917,7 @@ static void *race_worker(void *arg)
 {
 	struct race_worker *w = arg;
 	struct tframe fs[DP_BURST];
-	struct dp_frame df[DP_BURST];
+	struct dp_frame df[DP_BURST] = { 0 };
 	static const uint8_t mac_s[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x55 };
 
 	rcu_register_thread();

@@ -33,6 +33,9 @@
 #include "dataplane/dp.h"
 #include "fdb/rcu_tsan.h"
 
+/* A memory port takes no offloads, so it has no DP_PORT_OFFLOAD. */
+#define MEM_DEFAULT_FLAGS (DP_PORT_DEFAULT_FLAGS & ~DP_PORT_OFFLOAD)
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -576,7 +579,7 @@ static void setup(void)
 		ck_assert_ptr_nonnull(fx_port[p]);
 		ck_assert_int_eq(dp_port_attach(fx_dp, fx_port[p], true), p);
 		ck_assert_uint_eq(port_flags(p),
-				  DP_PORT_DEFAULT_FLAGS | DP_PORT_UP);
+				  MEM_DEFAULT_FLAGS | DP_PORT_UP);
 	}
 	ck_assert(!dp_get_vlan_filtering(fx_dp));
 	ck_assert_int_eq(dp_set_vlan_filtering(fx_dp, true), 0);
@@ -1651,7 +1654,7 @@ static void *mc_worker_run(void *arg)
 {
 	struct mc_worker *w = arg;
 	struct tframe fs[DP_BURST];
-	struct dp_frame df[DP_BURST];
+	struct dp_frame df[DP_BURST] = { 0 };
 	uint32_t seq = 0;
 
 	rcu_register_thread();
@@ -1814,7 +1817,7 @@ static void *race_worker_run(void *arg)
 {
 	struct race_worker *w = arg;
 	struct tframe fs[DP_BURST];
-	struct dp_frame df[DP_BURST];
+	struct dp_frame df[DP_BURST] = { 0 };
 
 	rcu_register_thread();
 	while (!LOAD(&w->stop)) {

@@ -1,0 +1,109 @@
+/*
+ * dp_private.h - what dp.c (configuration, pipeline) and poll.c (poll
+ * threads and their I/O) share.  Not for users of the data plane.
+ */
+#ifndef TAPSWITCH_DP_PRIVATE_H
+#define TAPSWITCH_DP_PRIVATE_H
+
+#include "dataplane/dp.h"
+
+#include <pthread.h>
+
+#include <urcu-qsbr.h>
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+/* A counter only its owner thread writes: no locked instruction needed. */
+#define OWN_ADD(p, v) STORE((p), LOAD(p) + (v))
+
+/*
+ * The configuration snapshot the pipeline reads.  Immutable once
+ * published: the control thread copies, edits, publishes, and frees the old
+ * one after a grace period.
+ */
+struct dp_conf {
+	struct rcu_head rcu;
+	uint16_t group_fwd_mask;
+	bool learning;			/* ageing_time != 0 */
+	bool vlan_filtering;
+	uint16_t tpid;			/* the switch's VLAN protocol */
+	uint32_t n_active;
+	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
+	struct dp_port *port[DP_MAX_PORTS];
+	uint32_t flags[DP_MAX_PORTS];
+	/* Shared between snapshots; replaced (never edited) on change and
+	 * freed after a grace period. */
+	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
+};
+
+/* A port's VLAN configuration as published. */
+struct dp_vlan_obj {
+	struct rcu_head rcu;
+	struct dp_vlan_cfg cfg;
+};
+
+struct dp_uring;
+
+/*
+ * What one thread running the pipeline keeps between frames: the egress
+ * copies pass two has decided but not yet written, and scratch room for
+ * the software offload path.  One per poll thread; dp_input() makes a
+ * short-lived one on the stack.
+ */
+#define DP_TXQ 64
+struct dp_worker {
+	struct dp *dp;
+	struct dp_uring *uring;		/* NULL: write with the backend's tx */
+	unsigned int n_tx;
+	struct dp_tx tx[DP_TXQ];
+	uint8_t *lin;			/* a frame as it leaves, linear */
+	uint8_t *seg;			/* one software segment */
+};
+
+/* Per-port poll thread state, owned by the control side. */
+struct dp_poller {
+	pthread_t thread;
+	int stop_fd;			/* eventfd: wakes a blocked poll() */
+	bool stopping;			/* atomic: seen between bursts */
+	bool uring;			/* atomic: the thread runs on io_uring */
+	struct dp *dp;
+	struct dp_port *port;
+	uint8_t *bufs;			/* receive buffers */
+	bool want_uring;		/* dp->io, as the thread started */
+	uint32_t busy_poll_us;
+	int cpu;			/* pinned there; -1: not pinned */
+	bool running;
+};
+
+struct dp {
+	struct fdb *fdb;
+	struct dp_conf *conf;		/* RCU-published */
+	uint16_t default_pvid;		/* control side only */
+	struct dp_io_opts io;		/* control side only */
+	struct dp_poller pollers[DP_MAX_PORTS];
+	dp_port_gone_func *gone_cb;
+	void *gone_arg;
+};
+
+/* dp.c */
+void dp_worker_init(struct dp_worker *w, struct dp *dp);
+void dp_worker_fini(struct dp_worker *w);
+/* As dp_input(), but the egress copies may stay queued in @w: the caller
+ * writes them (dp_worker_flush(), or its own batched I/O) before it
+ * announces a quiescent state. */
+void dp_worker_input(struct dp_worker *w, uint32_t index,
+		     struct dp_frame *frames, unsigned int n,
+		     uint64_t now_ms);
+/* Write every queued copy now, in order. */
+void dp_worker_flush(struct dp_worker *w);
+/* Count a queued copy's outcome: 0 or -errno. */
+void dp_tx_done(const struct dp_tx *tx, int err);
+
+/* poll.c, control thread. */
+int dp_poller_start(struct dp *dp, struct dp_port *port);
+void dp_poller_stop(struct dp *dp, uint32_t index);
+/* poll.c: write the queued copies with io_uring; any poll thread. */
+void dp_uring_flush(struct dp_worker *w);
+
+#endif /* TAPSWITCH_DP_PRIVATE_H */
