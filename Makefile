@@ -52,6 +52,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 TAPSWITCH    := $(BUILD)/tapswitch
 TAPSWITCHCTL := $(BUILD)/tapswitchctl
 PKTIO        := $(BUILD)/tests/tools/pktio
+TCPXFER      := $(BUILD)/tests/tools/tcpxfer
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload
@@ -62,7 +63,7 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
 
-binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO)
+binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER)
 
 # Install what is missing, once: apt-get update, then exactly the packages
 # whose pkg-config module or command is absent.
@@ -92,6 +93,10 @@ $(TAPSWITCHCTL): $(call obj,$(CLI_SRC) $(CTL_SRC))
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(PKTIO): $(call obj,tests/tools/pktio.c)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(TCPXFER): $(call obj,tests/tools/tcpxfer.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
