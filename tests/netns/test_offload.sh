@@ -42,6 +42,7 @@ B_SOCK=$TS_TMP/b.sock
 cleanup_b()
 {
 	local rc=$?
+	set +e
 	if [ -n "$B_PID" ]; then
 		kill -TERM "$B_PID" 2>/dev/null
 		wait "$B_PID" 2>/dev/null
