@@ -3,6 +3,7 @@
  */
 #include "fdb/fdb.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ struct fdb_entry {
 struct fdb {
 	struct cds_lfht *ht;
 	uint32_t max_learned;		/* relaxed atomic; 0 = unlimited */
+	unsigned long min_buckets;	/* the table never shrinks below */
+	unsigned long n_buckets;	/* relaxed atomic; fdb_maintain() */
 
 	/* Counters: relaxed atomics, bumped from any thread. */
 	uint64_t n_learned;
@@ -46,19 +49,23 @@ struct fdb {
 	uint64_t n_nomem;
 	int64_t n_entries;
 	int64_t n_dynamic;		/* entries with FDB_LEARNED */
+
+	/* Bumped whenever a (VID, MAC) stops pointing where it did: read
+	 * by every frame, so on a line of its own. */
+	uint32_t gen __attribute__((aligned(FDB_CACHELINE)));
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
 
-static uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN])
+uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN])
 {
-	uint64_t key = (uint64_t)vid << 48;
+	uint64_t key = 0;
 
-	for (int i = 0; i < FDB_MAC_LEN; i++)
-		key |= (uint64_t)mac[i] << (8 * (5 - i));
-	return key;
+	/* The MAC's six bytes, big-endian, in the low 48 bits. */
+	memcpy((uint8_t *)&key + 2, mac, FDB_MAC_LEN);
+	return be64toh(key) | (uint64_t)vid << 48;
 }
 
 static void fdb_key_split(uint64_t key, uint16_t *vid,
@@ -124,30 +131,76 @@ static void fdb_entry_free_rcu(struct rcu_head *head)
 	free(caa_container_of(head, struct fdb_entry, rcu));
 }
 
+static void fdb_gen_bump(struct fdb *fdb)
+{
+	__atomic_fetch_add(&fdb->gen, 1, __ATOMIC_RELEASE);
+}
+
+uint32_t fdb_gen(const struct fdb *fdb)
+{
+	return __atomic_load_n(&fdb->gen, __ATOMIC_ACQUIRE);
+}
+
 /* Account for an entry that left the table; the caller's del succeeded. */
 static void fdb_entry_unlinked(struct fdb *fdb, struct fdb_entry *e)
 {
+	fdb_gen_bump(fdb);
 	ADD(&fdb->n_entries, -1);
 	if (e->flags & FDB_LEARNED)
 		ADD(&fdb->n_dynamic, -1);
 	call_rcu(&e->rcu, fdb_entry_free_rcu);
 }
 
+/* The smallest power of two >= @n (and >= FDB_MIN_BUCKETS). */
+static unsigned long fdb_pow2(uint64_t n)
+{
+	unsigned long size = FDB_MIN_BUCKETS;
+
+	while (size < n && size < FDB_MAX_BUCKETS)
+		size <<= 1;
+	return size;
+}
+
 struct fdb *fdb_create(uint32_t max_learned)
 {
-	struct fdb *fdb = calloc(1, sizeof(*fdb));
+	struct fdb *fdb;
 
-	if (!fdb)
+	if (posix_memalign((void **)&fdb, FDB_CACHELINE, sizeof(*fdb)))
 		return NULL;
-	fdb->ht = cds_lfht_new(1024, 1024, 0,
-			       CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-			       NULL);
+	memset(fdb, 0, sizeof(*fdb));
+	/*
+	 * Buckets for the whole limit from the start (65536 by default: a
+	 * megabyte), and no automatic resizing: liburcu 0.13 grows a table
+	 * only at 8 entries a bucket, and can lose a resize request for
+	 * good when its worker finishes before the request is marked as
+	 * launched.  fdb_maintain() resizes from the ager instead.
+	 */
+	fdb->min_buckets = fdb_pow2(max_learned ? max_learned : 65536);
+	fdb->n_buckets = fdb->min_buckets;
+	fdb->ht = cds_lfht_new(fdb->min_buckets, FDB_MIN_BUCKETS, 0, 0, NULL);
 	if (!fdb->ht) {
 		free(fdb);
 		return NULL;
 	}
 	fdb->max_learned = max_learned;
 	return fdb;
+}
+
+void fdb_maintain(struct fdb *fdb)
+{
+	uint64_t n = LOAD(&fdb->n_entries) > 0 ? LOAD(&fdb->n_entries) : 0;
+	unsigned long size = LOAD(&fdb->n_buckets), want = size;
+
+	/* At most one entry a bucket; shrink when 16 times too big. */
+	if (n > size && size < FDB_MAX_BUCKETS)
+		want = fdb_pow2(n);
+	else if (size > fdb->min_buckets && n * 16 < size)
+		want = fdb_pow2(n * 2 > fdb->min_buckets ? n * 2 :
+					 fdb->min_buckets);
+	if (want == size)
+		return;
+	cds_lfht_resize(fdb->ht, want);
+	STORE(&fdb->n_buckets, want);
 }
 
 void fdb_destroy(struct fdb *fdb)
@@ -212,6 +265,7 @@ static enum fdb_learn_result fdb_update_rcu(struct fdb *fdb,
 	}
 	if (cur != port) {
 		STORE(&e->port, port);
+		fdb_gen_bump(fdb);
 		ADD(&fdb->n_moved, 1);
 		if (old_port)
 			*old_port = cur;
@@ -395,6 +449,13 @@ unsigned int fdb_flush_match(struct fdb *fdb,
 
 unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
 {
+	return fdb_age_next(fdb, now_ms, ageing_ms, NULL);
+}
+
+unsigned int fdb_age_next(struct fdb *fdb, uint64_t now_ms,
+			  uint64_t ageing_ms, uint64_t *next_ms)
+{
+	uint64_t next = UINT64_MAX;
 	struct cds_lfht_iter iter;
 	struct fdb_entry *e;
 	unsigned int n = 0;
@@ -407,8 +468,11 @@ unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
 		if (e->flags & FDB_STATIC)
 			continue;
 		/* A learner may have refreshed it after @now_ms was read. */
-		if (seen > now_ms || now_ms - seen < ageing_ms)
+		if (seen > now_ms || now_ms - seen < ageing_ms) {
+			if (seen + ageing_ms < next)
+				next = seen + ageing_ms;
 			continue;
+		}
 		if (!cds_lfht_del(fdb->ht, &e->node)) {
 			fdb_entry_unlinked(fdb, e);
 			n++;
@@ -416,6 +480,8 @@ unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms)
 	}
 	rcu_read_unlock();
 	ADD(&fdb->n_aged, n);
+	if (next_ms)
+		*next_ms = next;
 	return n;
 }
 
@@ -452,4 +518,5 @@ void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats)
 	stats->n_entries = n > 0 ? n : 0;
 	n = LOAD(&fdb->n_dynamic);
 	stats->n_dynamic = n > 0 ? n : 0;
+	stats->n_buckets = LOAD(&fdb->n_buckets);
 }

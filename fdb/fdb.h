@@ -42,6 +42,8 @@
 #define FDB_MAC_LEN 6
 #define FDB_NO_PORT UINT32_MAX	/* lookup miss; also "any port" in flush */
 #define FDB_ANY_VID UINT16_MAX	/* "any VLAN" in flush */
+#define FDB_MIN_BUCKETS 1024
+#define FDB_MAX_BUCKETS (1ul << 24)
 
 /* Entry flags: bit numbers in one word. */
 enum fdb_flag_bit {
@@ -76,6 +78,7 @@ struct fdb_stats {
 	uint64_t n_nomem;	/* new MACs not learned: out of memory */
 	uint64_t n_entries;	/* entries in the table now */
 	uint64_t n_dynamic;	/* learned entries in the table now */
+	uint64_t n_buckets;	/* the hash table's size */
 };
 
 /* One entry as fdb_dump() reports it. */
@@ -93,6 +96,26 @@ struct fdb;
 struct fdb *fdb_create(uint32_t max_learned);
 /* Control thread, no concurrent user, outside any read-side section. */
 void fdb_destroy(struct fdb *fdb);
+
+/*
+ * One thread at a time (the ager), online, not in a read-side section.
+ * Keep the hash table at about one entry a bucket: grow it when the
+ * entries outnumber the buckets, shrink it when they are 16 times fewer
+ * (never below the size the limit asked for at creation).
+ */
+void fdb_maintain(struct fdb *fdb);
+
+/* The key the table uses for (@vid, @mac): VID in bits 48-63, the MAC
+ * big-endian below.  Any thread. */
+uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN]);
+
+/*
+ * Any thread.  A number that changes whenever an entry stops pointing
+ * where it did (moved, deleted, aged, flushed, replaced) - not when one
+ * is added or refreshed.  A reader that remembered where a key pointed
+ * at generation G may keep believing it while fdb_gen() still says G.
+ */
+uint32_t fdb_gen(const struct fdb *fdb);
 
 /* Any thread.  0 = unlimited.  Applies to new entries from now on. */
 void fdb_set_max_learned(struct fdb *fdb, uint32_t max_learned);
@@ -165,6 +188,10 @@ unsigned int fdb_flush_match(struct fdb *fdb,
  * refreshed after @now_ms was read stays).  Returns how many were removed.
  */
 unsigned int fdb_age(struct fdb *fdb, uint64_t now_ms, uint64_t ageing_ms);
+/* The same; *@next_ms receives when the next remaining entry would age
+ * out (UINT64_MAX: none can), so the caller can sleep until then. */
+unsigned int fdb_age_next(struct fdb *fdb, uint64_t now_ms,
+			  uint64_t ageing_ms, uint64_t *next_ms);
 
 /*
  * Online, not in a read-side section.  Call @cb for every entry; the

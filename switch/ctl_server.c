@@ -716,6 +716,7 @@ static int do_show(struct req *r)
 	ctl_put_num(out, "stats.learn_nomem", st.n_nomem);
 	ctl_put_num(out, "stats.fdb_entries", st.n_entries);
 	ctl_put_num(out, "stats.fdb_learned", st.n_dynamic);
+	ctl_put_num(out, "stats.fdb_buckets", st.n_buckets);
 	return 0;
 }
 

@@ -62,6 +62,8 @@ static void *sw_ager_thread(void *arg)
 {
 	struct sw *sw = arg;
 	struct pollfd pfd = { .fd = sw->ager_stop_fd, .events = POLLIN };
+	uint64_t next_scan_ms = 0;
+	uint32_t last_ageing_s = UINT32_MAX;
 
 	rcu_register_thread();
 	rcu_offline();
@@ -69,11 +71,26 @@ static void *sw_ager_thread(void *arg)
 	       (pfd.revents == 0 && errno == EINTR)) {
 		uint32_t ageing_s =
 			__atomic_load_n(&sw->ageing_s, __ATOMIC_RELAXED);
+		uint64_t now = dp_now_ms(), next;
 
-		/* ageing_time 0: nothing learned stays, and neither does a
-		 * dynamic entry added by hand (Linux's hold time 0). */
 		rcu_thread_online();
-		fdb_age(sw->fdb, dp_now_ms(), (uint64_t)ageing_s * 1000);
+		fdb_maintain(sw->fdb);
+		/*
+		 * Scan only when something can have expired: the earliest
+		 * deadline the last scan saw has come, or the ageing time
+		 * changed.  Refreshes only move deadlines later, and a new
+		 * entry's is ageing_time away, so nothing expires sooner.
+		 * ageing_time 0: nothing learned stays, and neither does a
+		 * dynamic entry added by hand (Linux's hold time 0).
+		 */
+		if (!ageing_s || ageing_s != last_ageing_s ||
+		    now >= next_scan_ms) {
+			fdb_age_next(sw->fdb, now, (uint64_t)ageing_s * 1000,
+				     &next);
+			next_scan_ms = next != UINT64_MAX ? next :
+				       now + (uint64_t)ageing_s * 1000;
+			last_ageing_s = ageing_s;
+		}
 		rcu_offline();
 	}
 	rcu_tsan_quiescent();

@@ -1234,6 +1234,213 @@ static void diff_check_dump(const struct twin *tw, uint64_t seed,
 		      "port %u now %" PRIu64 "): " fmt, seed, op, op_name, \
 		      vid, mac_str(mac, buf), port, now_ms, ##__VA_ARGS__)
 
+/* generation, next deadline, table size */
+
+/* The generation moves exactly when a key stops pointing where it did. */
+START_TEST(test_gen_changes_when_mapping_changes)
+{
+	uint8_t a[FDB_MAC_LEN], b[FDB_MAC_LEN];
+	uint32_t g;
+
+	mac_of(a, 1);
+	mac_of(b, 2);
+	g = fdb_gen(fx_fdb);
+	ck_assert_int_eq(learn(fx_fdb, 0, a, 1, 1000, NULL), FDB_LEARN_NEW);
+	ck_assert_int_eq(learn(fx_fdb, 0, a, 1, 2000, NULL),
+			 FDB_LEARN_REFRESHED);
+	ck_assert_int_eq(fdb_insert(fx_fdb, 0, b, 3, FDB_STATIC, 2000, false),
+			 0);
+	ck_assert_uint_eq(fdb_gen(fx_fdb), g);		/* adds, refreshes */
+
+	ck_assert_int_eq(learn(fx_fdb, 0, a, 2, 3000, NULL), FDB_LEARN_MOVED);
+	ck_assert_uint_ne(fdb_gen(fx_fdb), g);
+	g = fdb_gen(fx_fdb);
+	ck_assert_int_eq(fdb_add(fx_fdb, 0, b, 4, FDB_STATIC, 3000), 0);
+	ck_assert_uint_ne(fdb_gen(fx_fdb), g);		/* replace */
+	g = fdb_gen(fx_fdb);
+	ck_assert_int_eq(fdb_del(fx_fdb, 0, b, FDB_NO_PORT), 0);
+	ck_assert_uint_ne(fdb_gen(fx_fdb), g);		/* delete */
+	g = fdb_gen(fx_fdb);
+	ck_assert_uint_eq(fdb_age(fx_fdb, 3000 + 500, 1000), 0);
+	ck_assert_uint_eq(fdb_gen(fx_fdb), g);		/* nothing aged */
+	ck_assert_uint_eq(fdb_age(fx_fdb, 3000 + 1000, 1000), 1);
+	ck_assert_uint_ne(fdb_gen(fx_fdb), g);		/* aged out */
+	g = fdb_gen(fx_fdb);
+	ck_assert_int_eq(learn(fx_fdb, 0, a, 2, 5000, NULL), FDB_LEARN_NEW);
+	ck_assert_uint_eq(fdb_flush(fx_fdb, FDB_NO_PORT, FDB_ANY_VID,
+				    FDB_FLUSH_ALL), 1);
+	ck_assert_uint_ne(fdb_gen(fx_fdb), g);		/* flush */
+}
+END_TEST
+
+/* fdb_age_next() tells when the next remaining entry would expire. */
+START_TEST(test_age_next_deadline)
+{
+	uint8_t mac[FDB_MAC_LEN];
+	uint64_t next = 0;
+
+	ck_assert_uint_eq(fdb_age_next(fx_fdb, 1000, 300000, &next), 0);
+	ck_assert_uint_eq(next, UINT64_MAX);	/* empty: nothing can */
+	for (uint32_t i = 0; i < 5; i++) {
+		mac_of(mac, i);
+		learn(fx_fdb, 0, mac, 1, 10000 + i * 1000, NULL);
+	}
+	mac_of(mac, 99);
+	ck_assert_int_eq(fdb_add(fx_fdb, 0, mac, 1, FDB_STATIC, 1), 0);
+	/* Entries seen at 10 s .. 14 s, ageing 60 s: the first goes at 70 s;
+	 * the static one never counts. */
+	ck_assert_uint_eq(fdb_age_next(fx_fdb, 20000, 60000, &next), 0);
+	ck_assert_uint_eq(next, 70000);
+	/* At 71.5 s two have gone, the next is the one seen at 12 s. */
+	ck_assert_uint_eq(fdb_age_next(fx_fdb, 71500, 60000, &next), 2);
+	ck_assert_uint_eq(next, 72000);
+}
+END_TEST
+
+/* The table grows to one entry a bucket, shrinks after a flush, and
+ * every entry stays reachable across both. */
+START_TEST(test_maintain_resizes)
+{
+	struct fdb_stats st;
+	const uint32_t n = 200000;
+	uint8_t mac[FDB_MAC_LEN];
+
+	fdb_get_stats(fx_fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, 65536);	/* unlimited: 64k to start */
+	for (uint32_t i = 0; i < n; i++) {
+		mac_of(mac, i);
+		ck_assert_int_eq(learn(fx_fdb, 0, mac, i % 7, 1000, NULL),
+				 FDB_LEARN_NEW);
+	}
+	fdb_maintain(fx_fdb);
+	fdb_get_stats(fx_fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, 262144);
+	for (uint32_t i = 0; i < n; i += 997) {
+		mac_of(mac, i);
+		ck_assert_uint_eq(lookup(fx_fdb, 0, mac), i % 7);
+	}
+	fdb_maintain(fx_fdb);			/* nothing to do twice */
+	fdb_get_stats(fx_fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, 262144);
+	ck_assert_uint_eq(fdb_flush(fx_fdb, 3, FDB_ANY_VID, FDB_FLUSH_ALL),
+			  n / 7 + (n % 7 > 3));
+	/* Down to 1000 entries, on port 0: a sixteenth is 16384. */
+	for (uint32_t p = 1; p < 7; p++)
+		fdb_flush(fx_fdb, p, FDB_ANY_VID, FDB_FLUSH_ALL);
+	for (uint32_t i = 7000; i < n; i += 7) {
+		mac_of(mac, i);
+		ck_assert_int_eq(fdb_del(fx_fdb, 0, mac, 0), 0);
+	}
+	fdb_get_stats(fx_fdb, &st);
+	ck_assert_uint_eq(st.n_entries, 1000);
+	fdb_maintain(fx_fdb);
+	fdb_get_stats(fx_fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, 65536);	/* never below the start */
+	for (uint32_t i = 0; i < n; i += 991) {
+		mac_of(mac, i);
+		ck_assert_uint_eq(lookup(fx_fdb, 0, mac),
+				  i % 7 || i >= 7000 ? FDB_NO_PORT : 0);
+	}
+}
+END_TEST
+
+/*
+ * Resizing under readers: a reader keeps looking up 100 static entries
+ * while the main thread grows the table with 20000 learned ones, flushes
+ * them and shrinks it again, over and over.  No lookup may ever miss.
+ */
+static uint64_t mono_ms(void);
+
+struct resize_reader {
+	struct fdb *fdb;
+	int stop;
+	uint64_t n_lookups, n_missed;
+};
+
+static void *resize_reader_run(void *arg)
+{
+	struct resize_reader *r = arg;
+	uint8_t mac[FDB_MAC_LEN];
+
+	rcu_register_thread();
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		rcu_read_lock();
+		for (uint32_t i = 0; i < 100; i++) {
+			mac_of(mac, 0x10000000 + i);
+			if (fdb_lookup_rcu(r->fdb, 5, mac) != i % 8)
+				r->n_missed++;
+			r->n_lookups++;
+		}
+		rcu_read_unlock();
+		rcu_quiescent();
+	}
+	rcu_tsan_quiescent();
+	rcu_unregister_thread();
+	return NULL;
+}
+
+START_TEST(test_maintain_concurrent)
+{
+	struct resize_reader r = { .fdb = fdb_create(3) };
+	uint64_t end = mono_ms() + 1000;
+	unsigned int rounds = 0, grown = 0;
+	uint8_t mac[FDB_MAC_LEN];
+	struct fdb_stats st;
+	pthread_t t;
+
+	ck_assert_ptr_nonnull(r.fdb);
+	fdb_set_max_learned(r.fdb, 0);
+	for (uint32_t i = 0; i < 100; i++) {
+		mac_of(mac, 0x10000000 + i);
+		ck_assert_int_eq(fdb_add(r.fdb, 5, mac, i % 8, FDB_STATIC, 1),
+				 0);
+	}
+	ck_assert_int_eq(pthread_create(&t, NULL, resize_reader_run, &r), 0);
+	while (mono_ms() < end || rounds < 3) {
+		for (uint32_t i = 0; i < 20000; i++) {
+			mac_of(mac, i);
+			learn(r.fdb, 5, mac, 1, 1000, NULL);
+		}
+		fdb_maintain(r.fdb);
+		fdb_get_stats(r.fdb, &st);
+		grown += st.n_buckets >= 16384;
+		fdb_flush(r.fdb, FDB_NO_PORT, FDB_ANY_VID, FDB_FLUSH_DYNAMIC);
+		fdb_maintain(r.fdb);
+		rounds++;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	rcu_offline();
+	pthread_join(t, NULL);
+	rcu_thread_online();
+	fdb_get_stats(r.fdb, &st);
+	ck_assert_uint_eq(grown, rounds);
+	ck_assert_uint_lt(st.n_buckets, 16384);
+	ck_assert_uint_gt(r.n_lookups, 0);
+	ck_assert_msg(r.n_missed == 0, "%" PRIu64 " of %" PRIu64
+		      " lookups missed during resizes", r.n_missed,
+		      r.n_lookups);
+	fdb_destroy(r.fdb);
+}
+END_TEST
+
+/* A limit sizes the table for itself. */
+START_TEST(test_limit_sizes_table)
+{
+	struct fdb *fdb = fdb_create(100000);
+	struct fdb_stats st;
+
+	ck_assert_ptr_nonnull(fdb);
+	fdb_get_stats(fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, 131072);
+	fdb_destroy(fdb);
+	fdb = fdb_create(3);
+	ck_assert_ptr_nonnull(fdb);
+	fdb_get_stats(fdb, &st);
+	ck_assert_uint_eq(st.n_buckets, FDB_MIN_BUCKETS);
+	fdb_destroy(fdb);
+}
+END_TEST
+
 START_TEST(test_differential)
 {
 	static const uint32_t max_choices[] = { 0, 0, 0, 20, 60, 100 };
@@ -1728,6 +1935,16 @@ static Suite *fdb_suite(void)
 	tcase_add_test(tc, test_flush_static);
 	tcase_add_test(tc, test_flush_all);
 	tcase_add_test(tc, test_dump_exact);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gen_size");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_gen_changes_when_mapping_changes);
+	tcase_add_test(tc, test_age_next_deadline);
+	tcase_add_test(tc, test_maintain_resizes);
+	tcase_add_test(tc, test_limit_sizes_table);
+	tcase_add_test(tc, test_maintain_concurrent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
