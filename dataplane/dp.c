@@ -225,7 +225,81 @@ static bool dp_vlan_member(const struct dp_conf *conf, uint32_t port,
  * index, DP_TO_FLOOD (with the flood flag) or DP_TO_DROP, and the VLAN.
  * Caller holds rcu_read_lock().
  */
-static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
+/* The cache slot of @key. */
+static struct dp_l2c_ent *dp_l2c_slot(struct dp_worker *w, uint64_t key)
+{
+	return &w->l2c[(key * 0x9e3779b97f4a7c15ULL) >> 54 &
+		       (DP_L2C_SIZE - 1)];
+}
+
+/*
+ * Learn that @src in @vid is on port @in, unless this thread did so on
+ * the same port less than DP_L2C_REFRESH_MS ago and nothing moved since.
+ * A failure to learn (limit, memory) only means later frames to this MAC
+ * keep flooding; fdb/ counts it, and nothing is cached, so every frame
+ * tries (and counts) again.
+ */
+static void dp_learn_rcu(struct dp_worker *w, uint16_t vid,
+			 const uint8_t *src, uint32_t in, uint64_t now_ms)
+{
+	struct fdb *fdb = w->dp->fdb;
+	struct dp_l2c_ent *e;
+	uint64_t key;
+
+	if (!w->l2c) {
+		fdb_learn_rcu(fdb, vid, src, in, now_ms, NULL);
+		return;
+	}
+	key = fdb_key(vid, src);
+	e = dp_l2c_slot(w, key);
+	if (e->key == key && e->port == in && e->gen == w->gen &&
+	    now_ms - e->refreshed_ms < DP_L2C_REFRESH_MS)
+		return;
+	switch (fdb_learn_rcu(fdb, vid, src, in, now_ms, NULL)) {
+	case FDB_LEARN_MOVED:
+		/* Our own move: what this thread remembers may point to
+		 * the old port, for the rest of this burst too. */
+		w->gen = fdb_gen(fdb);
+		/* fall through */
+	case FDB_LEARN_NEW:
+	case FDB_LEARN_REFRESHED:
+		e->key = key;
+		e->port = in;
+		e->gen = w->gen;
+		e->refreshed_ms = now_ms;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Where @dst in @vid is: a port index, or FDB_NO_PORT. */
+static uint32_t dp_lookup_rcu(struct dp_worker *w, uint16_t vid,
+			      const uint8_t *dst)
+{
+	struct fdb *fdb = w->dp->fdb;
+	struct dp_l2c_ent *e;
+	uint64_t key;
+	uint32_t port;
+
+	if (!w->l2c)
+		return fdb_lookup_rcu(fdb, vid, dst);
+	key = fdb_key(vid, dst);
+	e = dp_l2c_slot(w, key);
+	if (e->key == key && e->gen == w->gen && e->port != FDB_NO_PORT)
+		return e->port;
+	port = fdb_lookup_rcu(fdb, vid, dst);
+	/* Misses are not kept: a new entry does not bump the generation. */
+	if (port != FDB_NO_PORT) {
+		e->key = key;
+		e->port = port;
+		e->gen = w->gen;
+		e->refreshed_ms = 0;
+	}
+	return port;
+}
+
+static void dp_decide_rcu(struct dp_worker *w, const struct dp_conf *conf,
 			  struct dp_port *in, uint32_t in_flags,
 			  const struct dp_frame *f, uint64_t now_ms,
 			  struct dp_meta *m)
@@ -272,7 +346,7 @@ static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 	 * means later frames to this MAC keep flooding; fdb/ counts it.
 	 */
 	if (conf->learning && (in_flags & DP_PORT_LEARNING))
-		fdb_learn_rcu(dp->fdb, m->vid, src, in->index, now_ms, NULL);
+		dp_learn_rcu(w, m->vid, src, in->index, now_ms);
 
 	if (caa_unlikely(dp_mac_is_link_local(dst)) && !forward_ll) {
 		OWN_ADD(&st->drop_link_local, 1);
@@ -285,7 +359,7 @@ static void dp_decide_rcu(struct dp *dp, const struct dp_conf *conf,
 		m->to = DP_TO_FLOOD;
 		return;
 	}
-	out = fdb_lookup_rcu(dp->fdb, m->vid, dst);
+	out = dp_lookup_rcu(w, m->vid, dst);
 	if (out >= DP_MAX_PORTS || !conf->port[out]) {
 		m->flood_flag = DP_PORT_FLOOD;
 		m->to = DP_TO_FLOOD;
@@ -363,56 +437,102 @@ static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
 	}
 }
 
-void dp_tx_done(const struct dp_tx *tx, int err)
+void dp_tx_acc_publish(struct dp_worker *w)
 {
-	struct dp_port *out = tx->port;
+	for (unsigned int i = 0; i < w->n_acc; i++) {
+		const struct dp_tx_acc *a = &w->acc[i];
+		struct dp_port *out = a->port;
 
-	if (err) {
-		ADD(&out->stats.tx_errors, 1);
-		return;
+		ADD(&out->stats.tx_packets, a->packets);
+		ADD(&out->stats.tx_bytes, a->bytes);
+		if (a->vid) {
+			ADD(&out->vstats[a->vid].tx_packets, a->packets);
+			ADD(&out->vstats[a->vid].tx_bytes, a->bytes);
+		}
 	}
-	ADD(&out->stats.tx_packets, 1);
-	ADD(&out->stats.tx_bytes, tx->len);
-	if (tx->vid) {
-		ADD(&out->vstats[tx->vid].tx_packets, 1);
-		ADD(&out->vstats[tx->vid].tx_bytes, tx->len);
-	}
+	w->n_acc = 0;
 }
 
-void dp_worker_init(struct dp_worker *w, struct dp *dp)
+/*
+ * Several threads may send to one port: its tx counters are atomic.  Two
+ * locked adds a copy would cost more than the pipeline's own work, so a
+ * burst's are gathered here by (port, VLAN) and added once.
+ */
+void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err)
+{
+	struct dp_tx_acc *a;
+	unsigned int i;
+
+	if (err) {
+		ADD(&tx->port->stats.tx_errors, 1);
+		return;
+	}
+	for (i = 0; i < w->n_acc; i++) {
+		a = &w->acc[i];
+		if (a->port == tx->port && a->vid == tx->vid) {
+			a->packets++;
+			a->bytes += tx->len;
+			return;
+		}
+	}
+	if (w->n_acc == DP_TX_ACC)
+		dp_tx_acc_publish(w);
+	a = &w->acc[w->n_acc++];
+	a->port = tx->port;
+	a->vid = tx->vid;
+	a->packets = 1;
+	a->bytes = tx->len;
+}
+
+int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache)
 {
 	w->dp = dp;
 	w->uring = NULL;
 	w->n_tx = 0;
+	w->n_acc = 0;
+	w->gen = 0;
 	w->lin = NULL;
 	w->seg = NULL;
+	w->l2c = NULL;
+	if (!cache)
+		return 0;
+	w->l2c = malloc(DP_L2C_SIZE * sizeof(*w->l2c));
+	if (!w->l2c)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < DP_L2C_SIZE; i++) {
+		w->l2c[i].key = 0;
+		w->l2c[i].port = FDB_NO_PORT;
+	}
+	return 0;
 }
 
 void dp_worker_fini(struct dp_worker *w)
 {
 	free(w->lin);
 	free(w->seg);
+	free(w->l2c);
 	w->lin = w->seg = NULL;
+	w->l2c = NULL;
 }
 
 void dp_worker_flush(struct dp_worker *w)
 {
-	if (!w->n_tx)
-		return;
-	if (w->uring) {
+	if (w->n_tx && w->uring) {
 		dp_uring_flush(w);
-		return;
-	}
-	for (unsigned int i = 0; i < w->n_tx; i++) {
-		struct dp_tx *tx = &w->tx[i];
+	} else {
+		for (unsigned int i = 0; i < w->n_tx; i++) {
+			struct dp_tx *tx = &w->tx[i];
 
-		dp_tx_done(tx, tx->port->ops->tx(tx->port, tx));
+			dp_tx_done(w, tx, tx->port->ops->tx(tx->port, tx));
+		}
+		w->n_tx = 0;
 	}
-	w->n_tx = 0;
+	dp_tx_acc_publish(w);
 }
 
 /* One software segment, sent at once: it lives in the worker's scratch. */
 struct dp_soft_ctx {
+	struct dp_worker *w;
 	const struct dp_tx *orig;
 };
 
@@ -428,7 +548,7 @@ static int dp_soft_emit(const uint8_t *seg, uint32_t seg_len, void *arg)
 
 	tx.iov[0] = (struct iovec){ &tx.vnet, DP_VNET_HDR_LEN };
 	tx.iov[1] = (struct iovec){ (void *)seg, seg_len };
-	dp_tx_done(&tx, tx.port->ops->tx(tx.port, &tx));
+	dp_tx_done(ctx->w, &tx, tx.port->ops->tx(tx.port, &tx));
 	return 0;
 }
 
@@ -441,7 +561,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 		       uint32_t missing)
 {
 	struct dp_port *out = tx->port;
-	struct dp_soft_ctx ctx = { tx };
+	struct dp_soft_ctx ctx = { w, tx };
 	uint32_t len = 0;
 	int ret;
 
@@ -450,7 +570,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	if (!w->seg)
 		w->seg = malloc(DP_SEG_MAX);
 	if (!w->lin || !w->seg) {
-		dp_tx_done(tx, -ENOMEM);
+		dp_tx_done(w, tx, -ENOMEM);
 		return;
 	}
 	for (int i = 1; i < tx->iovcnt; i++) {
@@ -461,20 +581,20 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 		ret = dp_sw_gso(w->lin, len, &tx->vnet, w->seg, dp_soft_emit,
 				&ctx);
 		if (ret < 0)
-			dp_tx_done(tx, ret);
+			dp_tx_done(w, tx, ret);
 		else
 			ADD(&out->stats.tx_sw_gso, 1);
 		return;
 	}
 	if (dp_sw_csum(w->lin, len, &tx->vnet)) {
-		dp_tx_done(tx, -EINVAL);
+		dp_tx_done(w, tx, -EINVAL);
 		return;
 	}
 	ADD(&out->stats.tx_sw_csum, 1);
 	memset(&tx->vnet, 0, sizeof(tx->vnet));
 	tx->iov[1] = (struct iovec){ w->lin, len };
 	tx->iovcnt = 2;
-	dp_tx_done(tx, out->ops->tx(out, tx));
+	dp_tx_done(w, tx, out->ops->tx(out, tx));
 }
 
 /* Queue the copy of @f for port @p, or send it the slow way. */
@@ -529,6 +649,7 @@ void dp_worker_input(struct dp_worker *w, uint32_t index,
 		return;
 	}
 	in_flags = conf->flags[index];
+	w->gen = fdb_gen(dp->fdb);
 	for (unsigned int i = 0; i < n; i++) {
 		OWN_ADD(&in->stats.rx_packets, 1);
 		OWN_ADD(&in->stats.rx_bytes, frames[i].len);
@@ -537,7 +658,7 @@ void dp_worker_input(struct dp_worker *w, uint32_t index,
 			meta[i].to = DP_TO_DROP;
 			continue;
 		}
-		dp_decide_rcu(dp, conf, in, in_flags, &frames[i], now_ms,
+		dp_decide_rcu(w, conf, in, in_flags, &frames[i], now_ms,
 			      &meta[i]);
 	}
 	rcu_read_unlock();
@@ -571,12 +692,38 @@ void dp_worker_input(struct dp_worker *w, uint32_t index,
 	}
 }
 
+struct dp_worker *dp_worker_create(struct dp *dp)
+{
+	struct dp_worker *w = malloc(sizeof(*w));
+
+	if (w && dp_worker_init(w, dp, true)) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void dp_worker_destroy(struct dp_worker *w)
+{
+	if (!w)
+		return;
+	dp_worker_fini(w);
+	free(w);
+}
+
+void dp_worker_run(struct dp_worker *w, uint32_t index,
+		   struct dp_frame *frames, unsigned int n, uint64_t now_ms)
+{
+	dp_worker_input(w, index, frames, n, now_ms);
+	dp_worker_flush(w);
+}
+
 void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	      unsigned int n, uint64_t now_ms)
 {
 	struct dp_worker w;
 
-	dp_worker_init(&w, dp);
+	dp_worker_init(&w, dp, false);
 	dp_worker_input(&w, index, frames, n, now_ms);
 	dp_worker_flush(&w);
 	dp_worker_fini(&w);

@@ -295,6 +295,20 @@ int dp_port_get_vlan_stats(struct dp *dp, uint32_t index, uint16_t vid,
 void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	      unsigned int n, uint64_t now_ms);
 
+/*
+ * What a poll thread runs the pipeline with: a learning cache (a source
+ * refreshed on the same port within 200 ms is not learned
+ * again, and destinations are remembered, both for as long as nothing in
+ * the table moves or goes), and tx counters added once a burst.  For
+ * tests and benchmarks that want the poll threads' behaviour; one worker
+ * per thread, used as dp_input() is used.
+ */
+struct dp_worker;
+struct dp_worker *dp_worker_create(struct dp *dp);
+void dp_worker_destroy(struct dp_worker *w);
+void dp_worker_run(struct dp_worker *w, uint32_t index,
+		   struct dp_frame *frames, unsigned int n, uint64_t now_ms);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t dp_now_ms(void);
 

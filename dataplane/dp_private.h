@@ -46,10 +46,35 @@ struct dp_vlan_obj {
 struct dp_uring;
 
 /*
+ * A thread's memory of where (VID, MAC) keys pointed, as VALE's learning
+ * micro-cache: valid while the table's generation has not moved (nothing
+ * moved, aged or was deleted since).  A source refreshed here less than
+ * DP_L2C_REFRESH_MS ago, on the same port, is not learned again: the
+ * table's last-seen time lags by at most that much.
+ */
+#define DP_L2C_SIZE		1024		/* entries, a power of 2 */
+#define DP_L2C_REFRESH_MS	200
+struct dp_l2c_ent {
+	uint64_t key;
+	uint32_t port;			/* FDB_NO_PORT: empty */
+	uint32_t gen;
+	uint64_t refreshed_ms;		/* learned here then; 0: only looked up */
+};
+
+/* Tx counters gathered over a burst, added to the ports' at its end. */
+#define DP_TX_ACC 8
+struct dp_tx_acc {
+	struct dp_port *port;
+	uint16_t vid;
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+/*
  * What one thread running the pipeline keeps between frames: the egress
- * copies pass two has decided but not yet written, and scratch room for
- * the software offload path.  One per poll thread; dp_input() makes a
- * short-lived one on the stack.
+ * copies pass two has decided but not yet written, the learning cache,
+ * counters not yet added, and scratch room for the software offload path.
+ * One per poll thread; dp_input() makes a short-lived one.
  */
 #define DP_TXQ 64
 struct dp_worker {
@@ -57,6 +82,10 @@ struct dp_worker {
 	struct dp_uring *uring;		/* NULL: write with the backend's tx */
 	unsigned int n_tx;
 	struct dp_tx tx[DP_TXQ];
+	uint32_t gen;			/* fdb_gen() as the burst began */
+	unsigned int n_acc;
+	struct dp_tx_acc acc[DP_TX_ACC];
+	struct dp_l2c_ent *l2c;		/* [DP_L2C_SIZE]; NULL: no cache */
 	uint8_t *lin;			/* a frame as it leaves, linear */
 	uint8_t *seg;			/* one software segment */
 };
@@ -87,7 +116,9 @@ struct dp {
 };
 
 /* dp.c */
-void dp_worker_init(struct dp_worker *w, struct dp *dp);
+/* 0 or -ENOMEM.  With @cache false the worker has no learning cache
+ * (a short-lived one would gain nothing from it). */
+int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache);
 void dp_worker_fini(struct dp_worker *w);
 /* As dp_input(), but the egress copies may stay queued in @w: the caller
  * writes them (dp_worker_flush(), or its own batched I/O) before it
@@ -98,7 +129,9 @@ void dp_worker_input(struct dp_worker *w, uint32_t index,
 /* Write every queued copy now, in order. */
 void dp_worker_flush(struct dp_worker *w);
 /* Count a queued copy's outcome: 0 or -errno. */
-void dp_tx_done(const struct dp_tx *tx, int err);
+void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err);
+/* Add the gathered tx counters to the ports'; before a quiescent state. */
+void dp_tx_acc_publish(struct dp_worker *w);
 
 /* poll.c, control thread. */
 int dp_poller_start(struct dp *dp, struct dp_port *port);

@@ -128,10 +128,11 @@ static void dp_uring_reap(struct dp_worker *w, struct dp_uring *u)
 				  (uint32_t)cqe->res == want ? 0 : -EIO;
 
 			u->tx_pending[ud] = false;
-			dp_tx_done(tx, err);
+			dp_tx_done(w, tx, err);
 		}
 	}
 	io_uring_cq_advance(&u->ring, n);
+	dp_tx_acc_publish(w);
 }
 
 /* After a failed submission: what never completed is lost, and counted. */
@@ -139,7 +140,7 @@ static void dp_uring_lost(struct dp_worker *w, struct dp_uring *u)
 {
 	for (unsigned int i = 0; i < DP_TXQ; i++) {
 		if (u->tx_pending[i])
-			dp_tx_done(&w->tx[i], -EIO);
+			dp_tx_done(w, &w->tx[i], -EIO);
 		u->tx_pending[i] = false;
 	}
 }
@@ -157,7 +158,7 @@ static unsigned int dp_uring_prep_tx(struct dp_worker *w, struct dp_uring *u)
 		int skip = port->vnet_hdr_len ? 0 : 1;
 
 		if (!port->ops->fd_frames) {
-			dp_tx_done(tx, port->ops->tx(port, tx));
+			dp_tx_done(w, tx, port->ops->tx(port, tx));
 			continue;
 		}
 		/* DP_URING_ENTRIES > DP_TXQ + DP_BURST: there is room. */
@@ -194,8 +195,10 @@ void dp_uring_flush(struct dp_worker *w)
 	int err = dp_uring_submit_wait(u, n);
 
 	dp_uring_reap(w, u);
-	if (err)
+	if (err) {
 		dp_uring_lost(w, u);
+		dp_tx_acc_publish(w);
+	}
 	w->n_tx = 0;
 }
 
@@ -355,6 +358,7 @@ static enum dp_loop_end dp_poll_loop_uring(struct dp_poller *pl,
 		if (dp_uring_submit_wait(u, n_tx + n_reads)) {
 			dp_uring_reap(w, u);
 			dp_uring_lost(w, u);
+			dp_tx_acc_publish(w);
 			OWN_ADD(&port->stats.rx_errors, 1);
 			usleep(1000);
 		} else {
@@ -435,7 +439,10 @@ static void *dp_poll_thread(void *arg)
 	w = malloc(sizeof(*w));
 	if (!w)
 		goto out;	/* cannot forward: as a port that is gone */
-	dp_worker_init(w, pl->dp);
+	if (dp_worker_init(w, pl->dp, true)) {
+		free(w);
+		goto out;
+	}
 	/* The ring belongs to the thread that submits to it. */
 	if (pl->want_uring && port->ops->fd_frames)
 		u = dp_uring_create();

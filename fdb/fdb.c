@@ -199,6 +199,9 @@ void fdb_maintain(struct fdb *fdb)
 					 fdb->min_buckets);
 	if (want == size)
 		return;
+	/* The resize waits for grace periods, which this thread's own
+	 * call_rcu() frees may be waiting on: say so to TSan. */
+	rcu_tsan_quiescent();
 	cds_lfht_resize(fdb->ht, want);
 	STORE(&fdb->n_buckets, want);
 }

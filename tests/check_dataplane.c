@@ -145,6 +145,10 @@ static struct tframe mkframe(const uint8_t *dst, const uint8_t *src,
  * gets copies of exactly f->len bytes each (it may modify them, and a
  * sanitizer sees any read past the end); then a quiescent state.
  */
+/* When set, frames go through this worker (the poll threads' way, with
+ * the learning cache) rather than dp_input(). */
+static struct dp_worker *fx_worker;
+
 static void input_burst_on(struct dp *dp, uint32_t in,
 			   const struct tframe *fs, unsigned int n,
 			   uint64_t now_ms)
@@ -158,7 +162,10 @@ static void input_burst_on(struct dp *dp, uint32_t in,
 		memcpy(df[i].data, fs[i].data, fs[i].len);
 		df[i].len = fs[i].len;
 	}
-	dp_input(dp, in, df, n, now_ms);
+	if (fx_worker && dp == fx_dp)
+		dp_worker_run(fx_worker, in, df, n, now_ms);
+	else
+		dp_input(dp, in, df, n, now_ms);
 	rcu_quiescent();
 	for (unsigned int i = 0; i < n; i++)
 		free(df[i].data);
@@ -1629,7 +1636,85 @@ static void diff_control(struct twin *tw, uint64_t *rng, unsigned int *n_ops)
 		twin_flush_port(tw, p, false);
 }
 
+/*
+ * The worker's learning cache: a source seen again on the same port
+ * within 200 ms is not learned again, so the table's last-seen time lags
+ * by less than that, never more; a move is learned at once.
+ */
+static uint64_t entry_updated(const uint8_t *mac)
+{
+	struct dump *d = calloc(1, sizeof(*d));
+	uint64_t t = 0;
+
+	ck_assert_ptr_nonnull(d);
+	fdb_dump(fx_fdb, dump_collect, d);
+	for (size_t i = 0; i < d->n; i++)
+		if (!memcmp(d->e[i].mac, mac, ETH_ALEN))
+			t = d->e[i].updated_ms;
+	free(d);
+	return t;
+}
+
+START_TEST(test_worker_refresh_bound)
+{
+	fx_worker = dp_worker_create(fx_dp);
+	ck_assert_ptr_nonnull(fx_worker);
+	fx_now = 10000;
+	send_frame(0, mac_bcast, mac_a, 60);
+	ck_assert_uint_eq(entry_updated(mac_a), 10000);
+	for (fx_now = 10010; fx_now < 10200; fx_now += 10) {
+		send_frame(0, mac_bcast, mac_a, 60);
+		ck_assert_uint_eq(entry_updated(mac_a), 10000);
+	}
+	fx_now = 10200;
+	send_frame(0, mac_bcast, mac_a, 60);
+	ck_assert_uint_eq(entry_updated(mac_a), 10200);
+	/* Seen on another port: moved at once, and the frame after it to
+	 * mac_a goes there, even within the same burst. */
+	fx_now = 10210;
+	{
+		struct tframe fs[2] = { mkframe(mac_bcast, mac_a, 60),
+					mkframe(mac_a, mac_b, 60) };
+
+		input_burst(1, &fs[0], 1);
+		ck_assert_uint_eq(lookup(mac_a), 1);
+		for (uint32_t p = 0; p < N_PORTS; p++)
+			drain(p);
+		input_burst(2, fs, 2);
+		ck_assert_uint_eq(lookup(mac_a), 2);
+		/* fs[1] (to mac_a) came from port 2, where mac_a now is */
+		ck_assert_uint_eq(pending(1), 1);	/* the broadcast */
+		ck_assert_uint_eq(pending(0), 1);
+		ck_assert_uint_eq(pending(3), 1);
+	}
+	dp_worker_destroy(fx_worker);
+	fx_worker = NULL;
+}
+END_TEST
+
+static void differential_run(void);
+
 START_TEST(test_differential)
+{
+	differential_run();
+}
+END_TEST
+
+/*
+ * The same through a worker, as a poll thread runs it: the learning
+ * cache must not change where any frame goes, nor what the table holds.
+ */
+START_TEST(test_differential_worker)
+{
+	fx_worker = dp_worker_create(fx_dp);
+	ck_assert_ptr_nonnull(fx_worker);
+	differential_run();
+	dp_worker_destroy(fx_worker);
+	fx_worker = NULL;
+}
+END_TEST
+
+static void differential_run(void)
 {
 	const uint64_t seed = diff_seed();
 	struct twin *tw = calloc(1, sizeof(*tw));
@@ -1736,7 +1821,6 @@ START_TEST(test_differential)
 	free(fs);
 	free(tw);
 }
-END_TEST
 
 /*
  * Concurrency: poll-thread-like workers run dp_input() on their ports
@@ -1765,8 +1849,10 @@ static void *stress_worker(void *arg)
 	struct worker *w = arg;
 	struct tframe fs[DP_BURST];
 	struct dp_frame df[DP_BURST] = { 0 };
+	struct dp_worker *pw;
 
 	rcu_register_thread();
+	pw = w->port % 2 ? dp_worker_create(w->dp) : NULL;
 	while (w->n_sent < w->n_frames && !LOAD(w->stop)) {
 		unsigned int n = 1 + rng_below(&w->rng, DP_BURST);
 
@@ -1797,10 +1883,15 @@ static void *stress_worker(void *arg)
 			df[i].len = fs[i].len;
 			w->n_bytes += fs[i].len;
 		}
-		dp_input(w->dp, w->port, df, n, dp_now_ms());
+		/* Odd workers as poll threads do it, with a learning cache. */
+		if (pw)
+			dp_worker_run(pw, w->port, df, n, dp_now_ms());
+		else
+			dp_input(w->dp, w->port, df, n, dp_now_ms());
 		rcu_quiescent();
 		w->n_sent += n;
 	}
+	dp_worker_destroy(pw);
 	__atomic_add_fetch(w->done, 1, __ATOMIC_RELEASE);
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
@@ -2082,6 +2173,8 @@ static Suite *dataplane_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_differential);
+	tcase_add_test(tc, test_differential_worker);
+	tcase_add_test(tc, test_worker_refresh_bound);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");
