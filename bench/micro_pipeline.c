@@ -165,7 +165,7 @@ static int sink_rx_burst(struct dp_port *port, struct dp_frame *frames,
  * offload work, which defines DP_VNET_HDR_LEN), or the iovec of before.
  */
 #ifdef DP_VNET_HDR_LEN
-static int sink_tx(struct dp_port *port, const struct dp_tx *tx)
+static int sink_tx(struct dp_port *port, struct dp_tx *tx)
 {
 	struct sink_port *sp = (struct sink_port *)port;
 

@@ -86,6 +86,7 @@ static void dp_conf_publish(struct dp *dp, struct dp_conf *conf)
 {
 	struct dp_conf *old = dp->conf;
 
+	conf->gen = old ? old->gen + 1 : 1;
 	/*
 	 * rcu_assign_pointer(), spelled as the C11 release store it is, so
 	 * that ThreadSanitizer sees the publication (liburcu 0.13's version
@@ -390,13 +391,19 @@ static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
 			const struct dp_frame *f, const struct dp_meta *m,
 			struct dp_tx *tx)
 {
+	const struct dp_vlan_cfg *vc;
 	struct iovec *iov = tx->iov;
 	int n = 1, delta = 0;
 	uint32_t hdr;
+	bool reorder;
 
 	tx->port = conf->port[p];
 	tx->vnet = f->vnet;
-	iov[0] = (struct iovec){ &tx->vnet, DP_VNET_HDR_LEN };
+	/* The header as it came, when it sits before the frame: the write
+	 * may then take header and frame as one buffer. */
+	iov[0] = (struct iovec){ f->vnet_in_buf ? f->data - DP_VNET_HDR_LEN :
+						   (uint8_t *)&tx->vnet,
+				 DP_VNET_HDR_LEN };
 	if (!conf->vlan_filtering) {
 		iov[n++] = (struct iovec){ f->data, f->len };
 		tx->len = f->len;
@@ -405,9 +412,8 @@ static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
 		return;
 	}
 
-	const struct dp_vlan_cfg *vc = &conf->vlan[p]->cfg;
-	bool reorder = conf->flags[p] & DP_PORT_REORDER_HDR;
-
+	vc = &conf->vlan[p]->cfg;
+	reorder = conf->flags[p] & DP_PORT_REORDER_HDR;
 	hdr = m->had_tag ? 2 * 6 + VLAN_HLEN : 2 * 6;
 	iov[n++] = (struct iovec){ f->data, 2 * 6 };
 	tx->len = f->len - hdr + 2 * 6;
@@ -434,6 +440,7 @@ static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
 			tx->vnet.csum_start += delta;
 		if (tx->vnet.hdr_len)
 			tx->vnet.hdr_len += delta;
+		iov[0].iov_base = &tx->vnet;
 	}
 }
 
@@ -592,6 +599,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	}
 	ADD(&out->stats.tx_sw_csum, 1);
 	memset(&tx->vnet, 0, sizeof(tx->vnet));
+	tx->iov[0].iov_base = &tx->vnet;
 	tx->iov[1] = (struct iovec){ w->lin, len };
 	tx->iovcnt = 2;
 	dp_tx_done(w, tx, out->ops->tx(out, tx));
@@ -759,7 +767,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	if (dp_port_lookup(dp, port->name) >= 0)
 		return -EEXIST;
 	for (i = 0; i < DP_MAX_PORTS; i++)
-		if (!dp->conf->port[i] && !dp->pollers[i].running)
+		if (!dp->conf->port[i])
 			break;
 	if (i == DP_MAX_PORTS)
 		return -ENOSPC;
@@ -768,15 +776,18 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	rollback = dp_conf_copy(dp);
 	vo = dp_vlan_obj_new(dp->default_pvid);
 	port->vstats = calloc(VLAN_N_VID, sizeof(*port->vstats));
-	if (!conf || !rollback || !vo || !port->vstats) {
+	port->index = i;
+	port->rx_gone = false;
+	if (!conf || !rollback || !vo || !port->vstats ||
+	    dp_poll_port_prepare(dp, port)) {
 		free(conf);
 		free(rollback);
 		free(vo);
 		free(port->vstats);
 		port->vstats = NULL;
+		dp_poll_port_release(port);
 		return -ENOMEM;
 	}
-	port->index = i;
 	memset(&port->stats, 0, sizeof(port->stats));
 	conf->port[i] = port;
 	conf->vlan[i] = vo;
@@ -786,7 +797,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	dp_conf_rebuild_active(conf);
 	dp_conf_publish(dp, conf);
 
-	err = port->fd >= 0 ? dp_poller_start(dp, port) : 0;
+	err = dp_poll_port_added(dp, port);
 	if (err) {
 		/* Unpublish; nothing can have been learned on it, but other
 		 * threads may be writing to it until a grace period ends. */
@@ -797,6 +808,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 		free(vo);
 		free(port->vstats);
 		port->vstats = NULL;
+		dp_poll_port_release(port);
 		return err;
 	}
 	free(rollback);
@@ -808,6 +820,7 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	struct dp_vlan_obj *vo;
 	struct dp_conf *conf;
 	struct dp_port *port;
+	bool last = true;
 
 	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
 		return -ENOENT;
@@ -817,25 +830,35 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 		return -ENOMEM;		/* nothing changed yet */
 
 	/*
-	 * Stop the port's own poll thread first: it is the only one that
-	 * learns entries pointing to this port, so after the join no new
-	 * entry can name it.  Then unpublish it, flush what names it, and
-	 * wait for every reader of the old snapshot before closing it.
+	 * Unpublish the port, and make sure its poll thread has let go of
+	 * it (stopped, or seen the new snapshot): that thread is the only
+	 * one that learns entries pointing to this port.  A grace period
+	 * later no reader of the old snapshot is left either: forget what
+	 * names the port, and close it.
 	 */
-	dp_poller_stop(dp, index);
 	vo = conf->vlan[index];
 	conf->port[index] = NULL;
 	conf->flags[index] = 0;
 	conf->vlan[index] = NULL;
 	dp_conf_rebuild_active(conf);
+	for (uint32_t k = 0; k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+
+		if (conf->port[i]->fd >= 0 &&
+		    dp_poll_thread_of(dp, i) == dp_poll_thread_of(dp, index))
+			last = false;
+	}
 	dp_conf_publish(dp, conf);
-	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
+	if (port->fd >= 0)
+		dp_poll_port_removed(dp, index, last);
 	rcu_tsan_quiescent();
 	synchronize_rcu();
 	rcu_tsan_reclaim();
+	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	free(vo);
 	free(port->vstats);
 	port->vstats = NULL;
+	dp_poll_port_release(port);
 	port->ops->destroy(port);
 	return 0;
 }
@@ -918,8 +941,9 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
 	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
 	info->offload_caps = port->offload_caps;
-	info->uring = __atomic_load_n(&dp->pollers[index].uring,
-				      __ATOMIC_RELAXED);
+	info->uring = __atomic_load_n(
+		&dp->pollers[dp_poll_thread_of(dp, index)].uring,
+		__ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -119,6 +119,9 @@ struct dp_frame {
 	uint8_t *data;
 	uint32_t len;
 	struct virtio_net_hdr vnet;
+	/* The header as read sits in the DP_VNET_HDR_LEN bytes before
+	 * @data: an unchanged copy is written from one buffer. */
+	bool vnet_in_buf;
 };
 
 /*
@@ -137,6 +140,25 @@ struct dp_tx {
 	struct iovec iov[4];
 };
 
+/*
+ * Merge the pieces of @iov[0..@n) that follow each other in memory, in
+ * place; returns how many are left.  An unchanged frame read with its
+ * header is one piece again.  Any thread.
+ */
+static inline int dp_iov_merge(struct iovec *iov, int n)
+{
+	int k = 0;
+
+	for (int i = 1; i < n; i++) {
+		if ((uint8_t *)iov[k].iov_base + iov[k].iov_len ==
+		    (uint8_t *)iov[i].iov_base)
+			iov[k].iov_len += iov[i].iov_len;
+		else
+			iov[++k] = iov[i];
+	}
+	return n ? k + 1 : 0;
+}
+
 /* A port backend. */
 struct dp_port_ops {
 	const char *kind;		/* "tap", "mem" */
@@ -149,8 +171,9 @@ struct dp_port_ops {
 	 */
 	int (*rx_burst)(struct dp_port *port, struct dp_frame *frames,
 			unsigned int n);
-	/* Any poll thread: send one frame.  Returns 0 or -errno. */
-	int (*tx)(struct dp_port *port, const struct dp_tx *tx);
+	/* Any poll thread: send one frame.  Returns 0 or -errno.  The
+	 * backend may rewrite tx->iov and tx->iovcnt (dp_iov_merge()). */
+	int (*tx)(struct dp_port *port, struct dp_tx *tx);
 	/* Control thread: ask the device for offloads (@on) or not.
 	 * Optional. */
 	int (*set_offload)(struct dp_port *port, bool on);
@@ -172,6 +195,8 @@ struct dp_port {
 	uint32_t index;			/* in the port table, when attached */
 	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
 	uint32_t vnet_hdr_len;		/* 0, or DP_VNET_HDR_LEN */
+	uint8_t *rx_bufs;		/* its poll thread's receive buffers */
+	bool rx_gone;			/* its poll thread saw POLLERR */
 	struct dp_port_stats stats;
 	struct dp_vlan_stats *vstats;	/* [VLAN_N_VID], while attached */
 };
@@ -246,9 +271,13 @@ unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
 struct dp_io_opts {
 	bool uring;			/* batch tap reads and writes with
 					 * io_uring, when the kernel has it */
+	unsigned int n_threads;		/* 0: a poll thread a port; N: port
+					 * i on thread i % N */
 	uint32_t busy_poll_us;		/* spin this long on an idle port
 					 * before sleeping in poll(); 0: never */
-	unsigned int n_cpus;		/* pin poll thread i to cpus[i % n] */
+	unsigned int n_cpus;		/* pin poll thread i to cpus[i % n]
+					 * (thread i serves port i, or ports
+					 * i, i + N, ... with n_threads N) */
 	int cpus[DP_MAX_PORTS];
 };
 void dp_set_io_opts(struct dp *dp, const struct dp_io_opts *opts);

@@ -24,6 +24,7 @@
  */
 struct dp_conf {
 	struct rcu_head rcu;
+	uint64_t gen;			/* one more with every publication */
 	uint16_t group_fwd_mask;
 	bool learning;			/* ageing_time != 0 */
 	bool vlan_filtering;
@@ -90,15 +91,15 @@ struct dp_worker {
 	uint8_t *seg;			/* one software segment */
 };
 
-/* Per-port poll thread state, owned by the control side. */
+/* A poll thread, as the control side starts, kicks and stops it. */
 struct dp_poller {
 	pthread_t thread;
+	uint32_t index;			/* its slot in dp->pollers */
 	int stop_fd;			/* eventfd: wakes a blocked poll() */
 	bool stopping;			/* atomic: seen between bursts */
 	bool uring;			/* atomic: the thread runs on io_uring */
+	uint64_t seen_gen;		/* atomic: the snapshot it has seen */
 	struct dp *dp;
-	struct dp_port *port;
-	uint8_t *bufs;			/* receive buffers */
 	bool want_uring;		/* dp->io, as the thread started */
 	uint32_t busy_poll_us;
 	int cpu;			/* pinned there; -1: not pinned */
@@ -133,9 +134,18 @@ void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err);
 /* Add the gathered tx counters to the ports'; before a quiescent state. */
 void dp_tx_acc_publish(struct dp_worker *w);
 
-/* poll.c, control thread. */
-int dp_poller_start(struct dp *dp, struct dp_port *port);
-void dp_poller_stop(struct dp *dp, uint32_t index);
+/*
+ * poll.c, control thread.  Attaching: prepare (receive buffers) before the
+ * port is published, added after (start or kick its thread).  Detaching:
+ * removed after it is unpublished (its thread stopped, when @last, or
+ * seen to have let go of it), release after a grace period.
+ */
+int dp_poll_port_prepare(struct dp *dp, struct dp_port *port);
+int dp_poll_port_added(struct dp *dp, struct dp_port *port);
+void dp_poll_port_removed(struct dp *dp, uint32_t index, bool last);
+void dp_poll_port_release(struct dp_port *port);
+/* The thread that serves port @index's slot in dp->pollers. */
+uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index);
 /* poll.c: write the queued copies with io_uring; any poll thread. */
 void dp_uring_flush(struct dp_worker *w);
 

@@ -1,29 +1,43 @@
 /*
- * poll.c - one poll thread per port, and how it does its I/O.
+ * poll.c - the poll threads, and how they do their I/O.
  *
- * A poll thread sleeps in poll() on its port's fd (offline, so that grace
- * periods need not wait for it), then drains the port a burst at a time:
- * receive up to DP_BURST frames, run them through the pipeline, write the
- * copies, announce a quiescent state.
+ * A poll thread serves a set of ports: by default one thread a port
+ * (DESIGN.md), or, with dp_io_opts.n_threads = N, port i on thread i % N -
+ * on a small machine one thread for every port keeps a conversation on one
+ * core, and a reply that a write produced (an ICMP echo reply, a TCP ack,
+ * made by the receiving host's stack inside our write()) is read back in
+ * the same loop instead of waking another thread.  It sleeps in poll() on
+ * its ports' fds (offline, so that grace periods need not wait for it),
+ * then drains the ports that have frames, a burst at a time: receive up
+ * to DP_BURST frames, run them through the pipeline, write the copies,
+ * announce a quiescent state.
  *
  * Two ways to do the I/O:
- *   - system calls: one read() per frame received, one writev() per copy
+ *   - system calls: one read() per frame received, one write() per copy
  *     sent;
  *   - io_uring (the default where the kernel has it, for ports whose
  *     frames are read and written on an fd: taps): the copies of one
  *     burst and the reads of the next go to the kernel in one
- *     io_uring_enter().  The fd is non-blocking, so a read of an empty
- *     tap completes at once with -EAGAIN instead of parking in the kernel
- *     (parked reads on a tap wake all together, and spawn io-wq workers);
- *     once a burst comes back short, the port is drained, and the thread
- *     goes back to poll().  Tap reads and writes complete inline, so every
- *     submission is complete when io_uring_enter() returns: nothing is in
- *     flight across a quiescent state, and a port's fd is never used after
- *     a grace period has let the control thread close it.
- * Receive buffers come in two sets: the copies of burst k, still to be
- * written, point into one set while burst k+1 is read into the other.
+ *     io_uring_enter().  Reads carry RWF_NOWAIT, so a read of an empty
+ *     tap completes at once with -EAGAIN instead of being parked on a
+ *     poll (parked reads on a tap wake all together, and spawn io-wq
+ *     workers); once a burst comes back short, the port is drained.  Tap
+ *     reads and writes complete inline, so every submission is complete
+ *     when io_uring_enter() returns: nothing is in flight across a
+ *     quiescent state.
+ * Receive buffers come in two sets per port: the copies of burst k, still
+ * to be written, point into one set while burst k+1 is read into the
+ * other.
  *
- * Options: a bounded busy-poll (keep reading an idle port for a few
+ * Which ports a thread serves comes from the configuration snapshot: the
+ * thread looks at the snapshot after every quiescent state and wake-up,
+ * rebuilds its list when the snapshot changed, and says which one it has
+ * seen (seen_gen).  It never keeps a port's pointer past a quiescent state
+ * unless the snapshot is still the one it was taken from.  The control
+ * side, to remove a port, unpublishes it, kicks the thread and waits until
+ * the thread has seen that; a grace period later nothing touches the port.
+ *
+ * Options: a bounded busy-poll (keep reading idle ports for a few
  * microseconds before sleeping: the wake-up, not the work, is most of a
  * lone frame's latency), and pinning poll threads to CPUs.
  */
@@ -37,31 +51,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdb/rcu_tsan.h"
 
-/* A poll thread looks at its stop flag at least this often, in bursts,
- * so that a port under a flood still notices a stop request. */
-#define DP_DRAIN_BURSTS 8
-
 /* One receive buffer: the virtio-net header, then the frame. */
 #define DP_BUF_STRIDE (((DP_VNET_HDR_LEN + DP_FRAME_MAX) + 63) & ~63u)
 #define DP_RX_SETS 2
 
-/* Reads submitted after a wake-up; a full burst asks for DP_BURST. */
+/* Reads submitted on a port poll() says is readable; a full burst asks
+ * for DP_BURST next; a port we just wrote to gets this many. */
 #define DP_URING_FIRST_READS 8
+#define DP_AFTER_WRITE_READS 2
 
-/* SQEs: a full queue of copies and a burst of reads. */
-#define DP_URING_ENTRIES 128
-/* user_data: a copy's index in the worker's queue, or a read's slot. */
+/* SQEs: a full queue of copies, and reads. */
+#define DP_URING_ENTRIES 256
+/* user_data: a copy's index in the worker's queue, or DP_UD_RX + the
+ * read's port slot * DP_BURST + its buffer slot. */
 #define DP_UD_RX 0x10000u
+
+/* How long the control side waits for a thread to see a new snapshot. */
+#define DP_ACK_TIMEOUT_MS 5000
 
 struct dp_uring {
 	struct io_uring ring;
-	int32_t rx_res[DP_BURST];
 	bool tx_pending[DP_TXQ];	/* submitted, no completion yet */
+};
+
+/* A port as its poll thread sees it; rebuilt with every snapshot. */
+struct dp_rxq {
+	uint32_t index;
+	struct dp_port *port;		/* valid while the snapshot is */
+	int fd;
+	uint8_t *bufs;
+	unsigned int set;		/* the buffer set reads go to next */
+	unsigned int n_reads;		/* reads to submit; 0: none */
+	unsigned int n_frames;
+	bool gone;			/* port->rx_gone: not polled any more */
+	bool wrote;			/* we sent it something this round */
+	int32_t res[DP_BURST];
+	struct dp_frame frames[DP_BURST];
+};
+
+/* A poll thread's own state. */
+struct dp_pthread {
+	struct dp_poller *pl;
+	struct dp_worker *w;
+	struct dp_uring *u;
+	const struct dp_conf *conf;	/* the snapshot rxq was built from */
+	unsigned int n_rxq;
+	struct dp_rxq *rxq;		/* [DP_MAX_PORTS] */
+	struct pollfd *pfd;		/* [n_rxq + 1]: ports, stop_fd */
+	uint32_t *pfd_rxq;		/* pfd slot -> rxq slot */
+	unsigned int n_pfd;
 };
 
 static uint64_t dp_now_us(void)
@@ -72,10 +116,58 @@ static uint64_t dp_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static uint8_t *dp_rx_buf(struct dp_poller *pl, unsigned int set,
+static uint8_t *dp_rx_buf(const struct dp_rxq *q, unsigned int set,
 			  unsigned int slot)
 {
-	return pl->bufs + (size_t)(set * DP_BURST + slot) * DP_BUF_STRIDE;
+	return q->bufs + (size_t)(set * DP_BURST + slot) * DP_BUF_STRIDE;
+}
+
+static bool dp_stopping(struct dp_poller *pl)
+{
+	return __atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE);
+}
+
+uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index)
+{
+	return dp->io.n_threads ? index % dp->io.n_threads : index;
+}
+
+/* ---- receive buffers (control thread) ---- */
+
+/*
+ * 64 buffers of 64 KiB a port, of which a small frame touches one cache
+ * line: on transparent huge pages the set is three TLB entries, not 64.
+ */
+#define DP_HUGE_PAGE (2u << 20)
+#define DP_BUFS_SIZE \
+	(((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE + DP_HUGE_PAGE - 1) & \
+	 ~(size_t)(DP_HUGE_PAGE - 1))
+
+static uint8_t *dp_bufs_alloc(void)
+{
+	uint8_t *map = mmap(NULL, DP_BUFS_SIZE + DP_HUGE_PAGE,
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t start;
+
+	if (map == MAP_FAILED)
+		return NULL;
+	/* Align to a huge page; give back what is before and after. */
+	start = ((uintptr_t)map + DP_HUGE_PAGE - 1) &
+		~(uintptr_t)(DP_HUGE_PAGE - 1);
+	if (start > (uintptr_t)map)
+		munmap(map, start - (uintptr_t)map);
+	munmap((uint8_t *)start + DP_BUFS_SIZE,
+	       (uintptr_t)map + DP_HUGE_PAGE - start);
+	/* Best effort: without THP it is still correct. */
+	madvise((void *)start, DP_BUFS_SIZE, MADV_HUGEPAGE);
+	return (uint8_t *)start;
+}
+
+static void dp_bufs_free(uint8_t *bufs)
+{
+	if (bufs)
+		munmap(bufs, DP_BUFS_SIZE);
 }
 
 /* ---- io_uring ---- */
@@ -109,8 +201,9 @@ static void dp_uring_destroy(struct dp_uring *u)
 	free(u);
 }
 
-/* Count the copies' results and note the reads'. */
-static void dp_uring_reap(struct dp_worker *w, struct dp_uring *u)
+/* Count the copies' results and note the reads' (in @t's queues). */
+static void dp_uring_reap(struct dp_worker *w, struct dp_uring *u,
+			  struct dp_pthread *t)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
@@ -120,7 +213,10 @@ static void dp_uring_reap(struct dp_worker *w, struct dp_uring *u)
 
 		n++;
 		if (ud >= DP_UD_RX) {
-			u->rx_res[ud - DP_UD_RX] = cqe->res;
+			ud -= DP_UD_RX;
+			if (t && ud / DP_BURST < t->n_rxq)
+				t->rxq[ud / DP_BURST].res[ud % DP_BURST] =
+					cqe->res;
 		} else if (ud < DP_TXQ && u->tx_pending[ud]) {
 			const struct dp_tx *tx = &w->tx[ud];
 			uint32_t want = tx->len + tx->port->vnet_hdr_len;
@@ -143,6 +239,7 @@ static void dp_uring_lost(struct dp_worker *w, struct dp_uring *u)
 			dp_tx_done(w, &w->tx[i], -EIO);
 		u->tx_pending[i] = false;
 	}
+	dp_tx_acc_publish(w);
 }
 
 /* Put the queued copies in the submission queue; a port whose backend
@@ -155,16 +252,25 @@ static unsigned int dp_uring_prep_tx(struct dp_worker *w, struct dp_uring *u)
 		struct dp_tx *tx = &w->tx[i];
 		struct dp_port *port = tx->port;
 		struct io_uring_sqe *sqe;
-		int skip = port->vnet_hdr_len ? 0 : 1;
+		int skip = port->vnet_hdr_len ? 0 : 1, n_iov;
 
 		if (!port->ops->fd_frames) {
 			dp_tx_done(w, tx, port->ops->tx(port, tx));
 			continue;
 		}
-		/* DP_URING_ENTRIES > DP_TXQ + DP_BURST: there is room. */
+		/* DP_URING_ENTRIES >= DP_TXQ + the reads: there is room. */
 		sqe = io_uring_get_sqe(&u->ring);
-		io_uring_prep_writev(sqe, port->fd, tx->iov + skip,
-				     tx->iovcnt - skip, (uint64_t)-1);
+		n_iov = dp_iov_merge(tx->iov + skip, tx->iovcnt - skip);
+		/* One buffer (header and frame as read): a plain write,
+		 * without an iovec to import. */
+		if (n_iov == 1)
+			io_uring_prep_write(sqe, port->fd,
+					    tx->iov[skip].iov_base,
+					    tx->iov[skip].iov_len,
+					    (uint64_t)-1);
+		else
+			io_uring_prep_writev(sqe, port->fd, tx->iov + skip,
+					     n_iov, (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		sqe->user_data = i;
 		u->tx_pending[i] = true;
@@ -194,59 +300,118 @@ void dp_uring_flush(struct dp_worker *w)
 	unsigned int n = dp_uring_prep_tx(w, u);
 	int err = dp_uring_submit_wait(u, n);
 
-	dp_uring_reap(w, u);
-	if (err) {
+	dp_uring_reap(w, u, NULL);
+	if (err)
 		dp_uring_lost(w, u);
-		dp_tx_acc_publish(w);
-	}
 	w->n_tx = 0;
 }
 
-/* ---- the poll loop ---- */
+/* ---- the thread's view of its ports ---- */
 
-/* How a poll loop ended. */
-enum dp_loop_end {
-	DP_LOOP_STOP,			/* asked to */
-	DP_LOOP_GONE,			/* the device is gone */
-	DP_LOOP_FALLBACK,		/* io_uring cannot do it: use syscalls */
-};
+/*
+ * Look at the snapshot; when it is not the one the list was built from,
+ * write what is queued (it may name ports about to go), rebuild the list
+ * and the pollfd array, and say so.  Online, outside a read-side section,
+ * nothing read and not yet processed.
+ */
+static void dp_pthread_sync(struct dp_pthread *t)
+{
+	struct dp_poller *pl = t->pl;
+	struct dp *dp = pl->dp;
+	const struct dp_conf *conf;
+	unsigned int n = 0;
+
+	/* rcu_dereference(), as the acquire load TSan can follow. */
+	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	if (conf == t->conf)
+		return;
+	dp_worker_flush(t->w);
+	for (uint32_t k = 0; k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+		struct dp_port *port = conf->port[i];
+		struct dp_rxq *q = &t->rxq[n];
+
+		if (port->fd < 0 || !port->rx_bufs ||
+		    dp_poll_thread_of(dp, i) != pl->index)
+			continue;
+		q->index = i;
+		q->port = port;
+		q->fd = port->fd;
+		q->bufs = port->rx_bufs;
+		q->set = 0;
+		q->n_reads = 0;
+		q->n_frames = 0;
+		q->gone = port->rx_gone;
+		q->wrote = false;
+		n++;
+	}
+	t->n_rxq = n;
+	t->n_pfd = 0;
+	for (unsigned int j = 0; j < n; j++) {
+		if (t->rxq[j].gone)
+			continue;
+		t->pfd[t->n_pfd] = (struct pollfd){ .fd = t->rxq[j].fd,
+						    .events = POLLIN };
+		t->pfd_rxq[t->n_pfd++] = j;
+	}
+	t->pfd[t->n_pfd] = (struct pollfd){ .fd = pl->stop_fd,
+					    .events = POLLIN };
+	t->conf = conf;
+	__atomic_store_n(&pl->seen_gen, conf->gen, __ATOMIC_RELEASE);
+}
 
 enum dp_wait_result {
-	DP_WAIT_READY,			/* poll() says there is a frame */
-	DP_WAIT_SPIN,			/* busy-polling: look again */
+	DP_WAIT_READY,			/* some ports have frames (n_reads) */
 	DP_WAIT_STOP,
-	DP_WAIT_GONE,
 };
 
-static bool dp_stopping(struct dp_poller *pl)
+/* A port is gone (POLLERR): stop polling it, tell the control side. */
+static void dp_rxq_gone(struct dp_pthread *t, struct dp_rxq *q)
 {
-	return __atomic_load_n(&pl->stopping, __ATOMIC_ACQUIRE);
+	struct dp *dp = t->pl->dp;
+
+	if (q->gone)
+		return;
+	q->gone = true;
+	q->port->rx_gone = true;
+	q->n_reads = 0;
+	/* Rebuild the pollfd array without it at the next look. */
+	t->conf = NULL;
+	if (dp->gone_cb)
+		dp->gone_cb(dp, q->index, dp->gone_arg);
 }
 
 /*
- * The port has nothing more to read.  With busy-polling, say "ready" again
- * until the port has been idle for busy_poll_us; then sleep in poll().
- * Called online, outside a read-side section, with nothing queued.
+ * Nothing is left to read.  With busy-polling, look at every port again
+ * until they have been idle for busy_poll_us; then sleep in poll() and
+ * mark the ports it says are readable.  Online, outside a read-side
+ * section, with nothing queued.
  */
-static enum dp_wait_result dp_wait(struct dp_poller *pl, struct pollfd *pfd,
+static enum dp_wait_result dp_wait(struct dp_pthread *t,
 				   uint64_t *idle_since)
 {
+	struct dp_poller *pl = t->pl;
 	int n;
 
-	if (pl->busy_poll_us) {
-		uint64_t now = dp_now_us();
-
-		if (!*idle_since)
-			*idle_since = now;
-		if (now - *idle_since < pl->busy_poll_us) {
-			rcu_quiescent();
-			return dp_stopping(pl) ? DP_WAIT_STOP : DP_WAIT_SPIN;
-		}
-	}
 	for (;;) {
+		dp_pthread_sync(t);
+		if (dp_stopping(pl))
+			return DP_WAIT_STOP;
+		if (pl->busy_poll_us && t->n_pfd) {
+			uint64_t now = dp_now_us();
+
+			if (!*idle_since)
+				*idle_since = now;
+			if (now - *idle_since < pl->busy_poll_us) {
+				for (unsigned int j = 0; j < t->n_rxq; j++)
+					if (!t->rxq[j].gone)
+						t->rxq[j].n_reads = 1;
+				return DP_WAIT_READY;
+			}
+		}
 		/* Offline while blocked: grace periods need not wait. */
 		rcu_offline();
-		n = poll(pfd, 2, -1);
+		n = poll(t->pfd, t->n_pfd + 1, -1);
 		rcu_thread_online();
 		*idle_since = 0;
 		if (n < 0) {
@@ -255,114 +420,197 @@ static enum dp_wait_result dp_wait(struct dp_poller *pl, struct pollfd *pfd,
 				usleep(1000);
 			continue;
 		}
-		if (pfd[1].revents || dp_stopping(pl))
-			return DP_WAIT_STOP;
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
-			return DP_WAIT_GONE;
-		if (pfd[0].revents & POLLIN)
+		if (t->pfd[t->n_pfd].revents) {
+			uint64_t v;
+
+			/* A kick: the snapshot changed, or stop. */
+			if (read(pl->stop_fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: someone else's kick was read */
+			}
+		}
+		/* The fds were polled under the old snapshot: look at the
+		 * new one before trusting what they said. */
+		if (t->conf != __atomic_load_n(&pl->dp->conf,
+					       __ATOMIC_ACQUIRE))
+			continue;
+		n = 0;
+		for (unsigned int s = 0; s < t->n_pfd; s++) {
+			struct dp_rxq *q = &t->rxq[t->pfd_rxq[s]];
+			short re = t->pfd[s].revents;
+
+			if (re & (POLLERR | POLLHUP | POLLNVAL)) {
+				dp_rxq_gone(t, q);
+			} else if (re & POLLIN) {
+				q->n_reads = DP_URING_FIRST_READS;
+				n++;
+			}
+		}
+		if (n)
 			return DP_WAIT_READY;
 	}
 }
 
-/* With system calls: read() per frame, the backend's tx per copy. */
-static enum dp_loop_end dp_poll_loop_sync(struct dp_poller *pl,
-					  struct dp_worker *w,
-					  struct pollfd *pfd)
+/* Mark, for another look, the ports of ours we have just written to: the
+ * receiving host may have answered inside the write. */
+static bool dp_mark_written(struct dp_pthread *t)
 {
-	struct dp_port *port = pl->port;
-	struct dp_frame frames[DP_BURST];
-	uint64_t idle_since = 0;
+	bool any = false;
 
-	for (unsigned int i = 0; i < DP_BURST; i++)
-		frames[i].data = dp_rx_buf(pl, 0, i) + DP_VNET_HDR_LEN;
-	for (;;) {
-		unsigned int bursts = 0;
-		int n;
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		struct dp_rxq *q = &t->rxq[j];
 
-		switch (dp_wait(pl, pfd, &idle_since)) {
-		case DP_WAIT_STOP:
-			return DP_LOOP_STOP;
-		case DP_WAIT_GONE:
-			return DP_LOOP_GONE;
-		case DP_WAIT_READY:
-		case DP_WAIT_SPIN:
-			break;
+		if (q->wrote && !q->gone && !q->n_reads) {
+			q->n_reads = DP_AFTER_WRITE_READS;
+			any = true;
 		}
-		/* Drain what is there, a burst at a time. */
-		do {
-			n = port->ops->rx_burst(port, frames, DP_BURST);
-			if (n == -EBADFD)
-				return DP_LOOP_GONE;
-			if (n < 0) {
-				OWN_ADD(&port->stats.rx_errors, 1);
-				break;
+		q->wrote = false;
+	}
+	return any;
+}
+
+/* Note which of our ports the queued copies go to. */
+static void dp_note_written(struct dp_pthread *t)
+{
+	struct dp_worker *w = t->w;
+
+	if (t->n_rxq < 2)
+		return;		/* the only port never sends to itself */
+	for (unsigned int i = 0; i < w->n_tx; i++)
+		for (unsigned int j = 0; j < t->n_rxq; j++)
+			if (t->rxq[j].port == w->tx[i].port)
+				t->rxq[j].wrote = true;
+}
+
+/* Run what the ports received through the pipeline; the next round's
+ * reads as the counts say.  Returns whether any port wants more. */
+static bool dp_process(struct dp_pthread *t)
+{
+	uint64_t now = dp_now_ms();
+	bool more = false;
+
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		struct dp_rxq *q = &t->rxq[j];
+		unsigned int asked = q->n_reads;
+
+		if (!asked)
+			continue;
+		if (q->n_frames) {
+			dp_worker_input(t->w, q->index, q->frames,
+					q->n_frames, now);
+			q->set ^= 1;
+		}
+		/* A full burst: maybe more.  Short: drained. */
+		q->n_reads = q->n_frames == asked && !q->gone ? DP_BURST : 0;
+		more |= q->n_reads != 0;
+		q->n_frames = 0;
+	}
+	dp_note_written(t);
+	return more;
+}
+
+/* With system calls: read() per frame, the backend's tx per copy. */
+static void dp_poll_loop_sync(struct dp_pthread *t)
+{
+	struct dp_poller *pl = t->pl;
+	uint64_t idle_since = 0;
+	bool more = false;
+
+	for (;;) {
+		if (!more) {
+			if (dp_wait(t, &idle_since) == DP_WAIT_STOP)
+				return;
+		}
+		for (unsigned int j = 0; j < t->n_rxq; j++) {
+			struct dp_rxq *q = &t->rxq[j];
+			int n;
+
+			if (!q->n_reads)
+				continue;
+			for (unsigned int i = 0; i < DP_BURST; i++)
+				q->frames[i].data = dp_rx_buf(q, 0, i) +
+						    DP_VNET_HDR_LEN;
+			n = q->port->ops->rx_burst(q->port, q->frames,
+						   q->n_reads);
+			if (n == -EBADFD) {
+				dp_rxq_gone(t, q);
+				n = 0;
+			} else if (n < 0) {
+				OWN_ADD(&q->port->stats.rx_errors, 1);
+				n = 0;
 			}
-			if (n > 0) {
-				dp_worker_input(w, port->index, frames, n,
-						dp_now_ms());
-				dp_worker_flush(w);
+			q->n_frames = n;
+			if (n)
 				idle_since = 0;
-			}
-			rcu_quiescent();
-		} while (n == DP_BURST && ++bursts < DP_DRAIN_BURSTS &&
-			 !dp_stopping(pl));
+		}
+		more = dp_process(t);
+		dp_worker_flush(t->w);
+		rcu_quiescent();
 		if (dp_stopping(pl))
-			return DP_LOOP_STOP;
+			return;
+		if (!more)
+			more = dp_mark_written(t);
+		/* A new snapshot: take it before touching a port again. */
+		if (t->conf != __atomic_load_n(&pl->dp->conf,
+					       __ATOMIC_ACQUIRE)) {
+			dp_pthread_sync(t);
+			more = false;
+		}
 	}
 }
 
 /* With io_uring: the copies of one burst go with the reads of the next. */
-static enum dp_loop_end dp_poll_loop_uring(struct dp_poller *pl,
-					   struct dp_worker *w,
-					   struct dp_uring *u,
-					   struct pollfd *pfd)
+static enum { DP_LOOP_STOP, DP_LOOP_FALLBACK }
+dp_poll_loop_uring(struct dp_pthread *t)
 {
-	struct dp_port *port = pl->port;
-	uint32_t hl = port->vnet_hdr_len;
-	struct dp_frame frames[DP_BURST];
-	unsigned int set = 0, n_reads = 0;
+	struct dp_poller *pl = t->pl;
+	struct dp_worker *w = t->w;
+	struct dp_uring *u = t->u;
 	uint64_t idle_since = 0;
+	bool more = false;
 
 	for (;;) {
-		enum dp_loop_end end = DP_LOOP_STOP;
-		unsigned int n_tx, n = 0;
-		bool ended = false;
+		unsigned int n_sqe;
+		bool fallback = false;
 
-		if (!n_reads) {
-			switch (dp_wait(pl, pfd, &idle_since)) {
-			case DP_WAIT_STOP:
+		if (!more) {
+			/* Drained: write the copies, then wait. */
+			dp_uring_flush(w);
+			rcu_quiescent();
+			if (dp_wait(t, &idle_since) == DP_WAIT_STOP)
 				return DP_LOOP_STOP;
-			case DP_WAIT_GONE:
-				return DP_LOOP_GONE;
-			case DP_WAIT_READY:
-				n_reads = DP_URING_FIRST_READS;
-				break;
-			case DP_WAIT_SPIN:
-				n_reads = 1;
-				break;
+		}
+		n_sqe = dp_uring_prep_tx(w, u);
+		for (unsigned int j = 0; j < t->n_rxq; j++) {
+			struct dp_rxq *q = &t->rxq[j];
+			uint32_t hl = q->port->vnet_hdr_len;
+
+			for (unsigned int i = 0; i < q->n_reads; i++) {
+				struct io_uring_sqe *sqe =
+					io_uring_get_sqe(&u->ring);
+
+				if (!sqe) {
+					/* Full: fewer reads this round. */
+					q->n_reads = i;
+					break;
+				}
+				io_uring_prep_read(sqe, q->fd,
+						   dp_rx_buf(q, q->set, i),
+						   hl + DP_FRAME_MAX,
+						   (uint64_t)-1);
+				/* An empty tap answers -EAGAIN now, rather
+				 * than parking the read on a poll. */
+				sqe->rw_flags = RWF_NOWAIT;
+				sqe->user_data = DP_UD_RX + j * DP_BURST + i;
+				q->res[i] = -EAGAIN;
+				n_sqe++;
 			}
 		}
-
-		n_tx = dp_uring_prep_tx(w, u);
-		for (unsigned int i = 0; i < n_reads; i++) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-
-			io_uring_prep_read(sqe, port->fd, dp_rx_buf(pl, set, i),
-					   hl + DP_FRAME_MAX, (uint64_t)-1);
-			/* An empty tap answers -EAGAIN now; without this,
-			 * io_uring would park the read on a poll. */
-			sqe->rw_flags = RWF_NOWAIT;
-			sqe->user_data = DP_UD_RX + i;
-			u->rx_res[i] = -EAGAIN;
-		}
-		if (dp_uring_submit_wait(u, n_tx + n_reads)) {
-			dp_uring_reap(w, u);
+		if (dp_uring_submit_wait(u, n_sqe)) {
+			dp_uring_reap(w, u, t);
 			dp_uring_lost(w, u);
-			dp_tx_acc_publish(w);
-			OWN_ADD(&port->stats.rx_errors, 1);
 			usleep(1000);
 		} else {
-			dp_uring_reap(w, u);
+			dp_uring_reap(w, u, t);
 		}
 		w->n_tx = 0;
 		/* Nothing in flight, nothing queued: a quiescent state. */
@@ -370,62 +618,68 @@ static enum dp_loop_end dp_poll_loop_uring(struct dp_poller *pl,
 		if (dp_stopping(pl))
 			return DP_LOOP_STOP;
 
-		for (unsigned int i = 0; i < n_reads; i++) {
-			int32_t res = u->rx_res[i];
-			struct dp_frame *f = &frames[n];
+		for (unsigned int j = 0; j < t->n_rxq; j++) {
+			struct dp_rxq *q = &t->rxq[j];
+			uint32_t hl = q->port->vnet_hdr_len;
 
-			if (res >= (int32_t)hl) {
-				uint8_t *buf = dp_rx_buf(pl, set, i);
+			for (unsigned int i = 0; i < q->n_reads; i++) {
+				int32_t res = q->res[i];
+				struct dp_frame *f = &q->frames[q->n_frames];
+				uint8_t *buf = dp_rx_buf(q, q->set, i);
 
-				f->data = buf + hl;
-				f->len = res - hl;
-				if (hl)
-					memcpy(&f->vnet, buf, sizeof(f->vnet));
-				else
-					memset(&f->vnet, 0, sizeof(f->vnet));
-				n++;
-			} else if (res == -EBADFD) {
-				end = DP_LOOP_GONE;
-				ended = true;
-			} else if (res == -EOPNOTSUPP || res == -EINVAL) {
-				/* No RWF_NOWAIT on this kernel's taps. */
-				end = DP_LOOP_FALLBACK;
-				ended = true;
-			} else if (res < 0 && res != -EAGAIN && res != -EINTR) {
-				OWN_ADD(&port->stats.rx_errors, 1);
+				if (res >= (int32_t)hl) {
+					f->data = buf + hl;
+					f->len = res - hl;
+					if (hl)
+						memcpy(&f->vnet, buf,
+						       sizeof(f->vnet));
+					else
+						memset(&f->vnet, 0,
+						       sizeof(f->vnet));
+					f->vnet_in_buf =
+						hl == DP_VNET_HDR_LEN;
+					q->n_frames++;
+				} else if (res == -EBADFD) {
+					dp_rxq_gone(t, q);
+				} else if (res == -EOPNOTSUPP ||
+					   res == -EINVAL) {
+					/* No RWF_NOWAIT on this kernel. */
+					fallback = true;
+				} else if (res < 0 && res != -EAGAIN &&
+					   res != -EINTR) {
+					OWN_ADD(&q->port->stats.rx_errors, 1);
+				}
 			}
+			if (q->n_frames)
+				idle_since = 0;
 		}
-		if (ended)
-			return end;
-		if (n)
-			dp_worker_input(w, port->index, frames, n, dp_now_ms());
-		if (n == n_reads) {
-			/* Maybe more: read a full burst with these copies. */
-			set ^= 1;
-			n_reads = DP_BURST;
-			idle_since = 0;
-			continue;
+		if (fallback) {
+			/* Process what came; the syscall loop goes on. */
+			dp_process(t);
+			dp_uring_flush(w);
+			rcu_quiescent();
+			return DP_LOOP_FALLBACK;
 		}
-		/* Drained: write the copies, then wait. */
-		dp_uring_flush(w);
-		rcu_quiescent();
-		if (n)
-			idle_since = 0;
-		n_reads = 0;
+		more = dp_process(t);
+		if (!more) {
+			dp_uring_flush(w);
+			rcu_quiescent();
+			more = dp_mark_written(t);
+		}
+		if (t->conf != __atomic_load_n(&pl->dp->conf,
+					       __ATOMIC_ACQUIRE)) {
+			dp_uring_flush(w);
+			rcu_quiescent();
+			dp_pthread_sync(t);
+			more = false;
+		}
 	}
 }
 
 static void *dp_poll_thread(void *arg)
 {
 	struct dp_poller *pl = arg;
-	struct dp_port *port = pl->port;
-	struct pollfd pfd[2] = {
-		{ .fd = port->fd, .events = POLLIN },
-		{ .fd = pl->stop_fd, .events = POLLIN },
-	};
-	enum dp_loop_end end = DP_LOOP_GONE;
-	struct dp_uring *u = NULL;
-	struct dp_worker *w;
+	struct dp_pthread t = { .pl = pl };
 
 	rcu_register_thread();
 	if (pl->cpu >= 0) {
@@ -436,37 +690,43 @@ static void *dp_poll_thread(void *arg)
 		/* Best effort: the daemon checked the CPU exists. */
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	w = malloc(sizeof(*w));
-	if (!w)
-		goto out;	/* cannot forward: as a port that is gone */
-	if (dp_worker_init(w, pl->dp, true)) {
-		free(w);
+	t.w = dp_worker_create(pl->dp);
+	t.rxq = calloc(DP_MAX_PORTS, sizeof(*t.rxq));
+	t.pfd = calloc(DP_MAX_PORTS + 1, sizeof(*t.pfd));
+	t.pfd_rxq = calloc(DP_MAX_PORTS, sizeof(*t.pfd_rxq));
+	if (!t.w || !t.rxq || !t.pfd || !t.pfd_rxq) {
+		/* Cannot forward: wait to be stopped. */
+		while (!dp_stopping(pl)) {
+			rcu_offline();
+			usleep(10000);
+			rcu_thread_online();
+		}
 		goto out;
 	}
+	dp_pthread_sync(&t);
 	/* The ring belongs to the thread that submits to it. */
-	if (pl->want_uring && port->ops->fd_frames)
-		u = dp_uring_create();
-	if (u) {
-		w->uring = u;
+	if (pl->want_uring)
+		t.u = dp_uring_create();
+	if (t.u) {
+		t.w->uring = t.u;
 		__atomic_store_n(&pl->uring, true, __ATOMIC_RELAXED);
-		end = dp_poll_loop_uring(pl, w, u, pfd);
-		dp_worker_flush(w);
-		if (end == DP_LOOP_FALLBACK) {
-			w->uring = NULL;
-			dp_uring_destroy(u);
-			u = NULL;
-			__atomic_store_n(&pl->uring, false, __ATOMIC_RELAXED);
+		if (dp_poll_loop_uring(&t) == DP_LOOP_FALLBACK) {
+			t.w->uring = NULL;
+			dp_uring_destroy(t.u);
+			t.u = NULL;
+			__atomic_store_n(&pl->uring, false,
+					 __ATOMIC_RELAXED);
 		}
 	}
-	if (!u)
-		end = dp_poll_loop_sync(pl, w, pfd);
-	dp_worker_flush(w);
-	dp_worker_fini(w);
-	free(w);
-	dp_uring_destroy(u);
+	if (!t.u)
+		dp_poll_loop_sync(&t);
+	dp_worker_flush(t.w);
 out:
-	if (end == DP_LOOP_GONE && pl->dp->gone_cb)
-		pl->dp->gone_cb(pl->dp, port->index, pl->dp->gone_arg);
+	dp_worker_destroy(t.w);
+	dp_uring_destroy(t.u);
+	free(t.rxq);
+	free(t.pfd);
+	free(t.pfd_rxq);
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return NULL;
@@ -474,61 +734,106 @@ out:
 
 /* ---- control thread ---- */
 
-int dp_poller_start(struct dp *dp, struct dp_port *port)
+static int dp_poller_start(struct dp *dp, uint32_t index)
 {
-	struct dp_poller *pl = &dp->pollers[port->index];
+	struct dp_poller *pl = &dp->pollers[index];
 	int err;
 
 	pl->dp = dp;
-	pl->port = port;
+	pl->index = index;
 	pl->stopping = false;
 	pl->uring = false;
+	pl->seen_gen = 0;
 	pl->want_uring = dp->io.uring;
 	pl->busy_poll_us = dp->io.busy_poll_us;
-	pl->cpu = dp->io.n_cpus ?
-		  dp->io.cpus[port->index % dp->io.n_cpus] : -1;
-	/* Untouched pages cost nothing: a burst of small frames uses one
-	 * page of each buffer. */
-	pl->bufs = malloc((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE);
-	if (!pl->bufs)
-		return -ENOMEM;
+	pl->cpu = dp->io.n_cpus ? dp->io.cpus[index % dp->io.n_cpus] : -1;
 	pl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pl->stop_fd < 0) {
-		err = -errno;
-		goto out_free_bufs;
-	}
+	if (pl->stop_fd < 0)
+		return -errno;
 	err = -pthread_create(&pl->thread, NULL, dp_poll_thread, pl);
-	if (err)
-		goto out_close_stop;
+	if (err) {
+		close(pl->stop_fd);
+		return err;
+	}
 	pl->running = true;
 	return 0;
-
-out_close_stop:
-	close(pl->stop_fd);
-out_free_bufs:
-	free(pl->bufs);
-	pl->bufs = NULL;
-	return err;
 }
 
-void dp_poller_stop(struct dp *dp, uint32_t index)
+static void dp_poller_kick(struct dp_poller *pl)
 {
-	struct dp_poller *pl = &dp->pollers[index];
 	uint64_t one = 1;
 
-	if (!pl->running)
-		return;
-	__atomic_store_n(&pl->stopping, true, __ATOMIC_RELEASE);
 	if (write(pl->stop_fd, &one, sizeof(one)) < 0) {
 		/* An eventfd write only fails on overflow: it is signalled. */
 	}
+}
+
+static void dp_poller_stop(struct dp_poller *pl)
+{
+	if (!pl->running)
+		return;
+	__atomic_store_n(&pl->stopping, true, __ATOMIC_RELEASE);
+	dp_poller_kick(pl);
 	/* Joining blocks: go offline so grace periods need not wait. */
 	rcu_offline();
 	pthread_join(pl->thread, NULL);
 	rcu_thread_online();
 	close(pl->stop_fd);
-	free(pl->bufs);
-	pl->bufs = NULL;
 	pl->running = false;
 	__atomic_store_n(&pl->uring, false, __ATOMIC_RELAXED);
+}
+
+/* Wait until the thread has looked at snapshot @gen (or later). */
+static void dp_poller_wait_seen(struct dp_poller *pl, uint64_t gen)
+{
+	uint64_t deadline = dp_now_ms() + DP_ACK_TIMEOUT_MS;
+
+	dp_poller_kick(pl);
+	rcu_offline();
+	while (__atomic_load_n(&pl->seen_gen, __ATOMIC_ACQUIRE) < gen &&
+	       dp_now_ms() < deadline)
+		usleep(50);
+	rcu_thread_online();
+}
+
+int dp_poll_port_prepare(struct dp *dp, struct dp_port *port)
+{
+	(void)dp;
+	port->rx_bufs = NULL;
+	if (port->fd < 0)
+		return 0;
+	port->rx_bufs = dp_bufs_alloc();
+	return port->rx_bufs ? 0 : -ENOMEM;
+}
+
+int dp_poll_port_added(struct dp *dp, struct dp_port *port)
+{
+	struct dp_poller *pl;
+
+	if (port->fd < 0)
+		return 0;
+	pl = &dp->pollers[dp_poll_thread_of(dp, port->index)];
+	if (!pl->running)
+		return dp_poller_start(dp, dp_poll_thread_of(dp, port->index));
+	/* Serving other ports already: it takes this one at its next look. */
+	dp_poller_wait_seen(pl, dp->conf->gen);
+	return 0;
+}
+
+void dp_poll_port_removed(struct dp *dp, uint32_t index, bool last)
+{
+	struct dp_poller *pl = &dp->pollers[dp_poll_thread_of(dp, index)];
+
+	if (!pl->running)
+		return;
+	if (last)
+		dp_poller_stop(pl);
+	else
+		dp_poller_wait_seen(pl, dp->conf->gen);
+}
+
+void dp_poll_port_release(struct dp_port *port)
+{
+	dp_bufs_free(port->rx_bufs);
+	port->rx_bufs = NULL;
 }

@@ -39,7 +39,7 @@ static int mem_rx_burst(struct dp_port *port, struct dp_frame *frames,
 	return 0;
 }
 
-static int mem_tx(struct dp_port *port, const struct dp_tx *tx)
+static int mem_tx(struct dp_port *port, struct dp_tx *tx)
 {
 	struct mem_port *mp = mem_port(port);
 	uint32_t off = 0, len = tx->len;

@@ -62,16 +62,20 @@ static int tap_rx_burst(struct dp_port *port, struct dp_frame *frames,
 			memcpy(&f->vnet, f->data - hl, sizeof(f->vnet));
 		else
 			memset(&f->vnet, 0, sizeof(f->vnet));
+		f->vnet_in_buf = hl == DP_VNET_HDR_LEN;
 		f->len = len - hl;
 		i++;
 	}
 	return i;
 }
 
-static int tap_tx(struct dp_port *port, const struct dp_tx *tx)
+static int tap_tx(struct dp_port *port, struct dp_tx *tx)
 {
 	int skip = port->vnet_hdr_len ? 0 : 1;
-	ssize_t ret = writev(port->fd, tx->iov + skip, tx->iovcnt - skip);
+	int n = dp_iov_merge(tx->iov + skip, tx->iovcnt - skip);
+	ssize_t ret = n == 1 ? write(port->fd, tx->iov[skip].iov_base,
+				     tx->iov[skip].iov_len)
+			     : writev(port->fd, tx->iov + skip, n);
 
 	if (ret < 0)
 		return -errno;

@@ -40,10 +40,12 @@ static void usage(FILE *f)
 		"  --io uring|syscall     how poll threads read and write taps:\n"
 		"                         batched with io_uring (default, where the\n"
 		"                         kernel has it) or a system call a frame\n"
-		"  --busy-poll USEC       keep polling an idle port this long before\n"
+		"  --poll-threads N       N poll threads, port i on thread i %% N\n"
+		"                         (default 0: one thread a port)\n"
+		"  --busy-poll USEC       keep polling idle ports this long before\n"
 		"                         sleeping (default 0: sleep at once)\n"
-		"  --pin-cpus LIST        pin poll threads to these CPUs, round\n"
-		"                         robin by port (e.g. 1 or 0-1 or 0,1)\n"
+		"  --pin-cpus LIST        pin poll thread i to the i-th CPU of LIST,\n"
+		"                         round robin (e.g. 1 or 0-1 or 0,1)\n"
 		"  --help                 this text\n"
 		"  --version              print the version\n"
 		"\n"
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
 		{ "default-pvid", required_argument, NULL, 'D' },
 		{ "io", required_argument, NULL, 'I' },
 		{ "busy-poll", required_argument, NULL, 'B' },
+		{ "poll-threads", required_argument, NULL, 'T' },
 		{ "pin-cpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -144,6 +147,7 @@ int main(int argc, char **argv)
 	unsigned long ageing = SW_DEFAULT_AGEING_S;
 	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
 	unsigned long filtering = 0, default_pvid = 1, busy_us = 0;
+	unsigned long n_threads = 0;
 	struct dp_io_opts io = { .uring = true };
 	uint16_t tpid = VLAN_TPID_8021Q;
 	unsigned int n_ports = 0;
@@ -225,6 +229,12 @@ int main(int argc, char **argv)
 		case 'C':
 			if (parse_cpus(optarg, &io))
 				return 1;
+			break;
+		case 'T':
+			if (parse_num("--poll-threads", optarg, DP_MAX_PORTS,
+				      &n_threads))
+				return 1;
+			io.n_threads = n_threads;
 			break;
 		case 'h':
 			usage(stdout);

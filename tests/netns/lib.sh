@@ -10,7 +10,8 @@
 # fails half-way:
 #
 #   ns_add NAME...            network namespaces, IPv6 off, lo up
-#   daemon_start [ARGS...]    $BUILD/tapswitch --ctl $TS_SOCK ARGS, by PID
+#   daemon_start [ARGS...]    $BUILD/tapswitch --ctl $TS_SOCK ARGS
+#                             $TS_DAEMON_ARGS, by PID
 #   pretap_add NAME           a persistent tap made before the daemon (the
 #                             one thing created in the root namespace)
 #   hosts_setup N [ARGS...]   all of the usual topology: N host namespaces,
@@ -274,7 +275,8 @@ daemon_start()
 	local i
 	[ -z "$TS_DAEMON_PID" ] || fail "daemon_start: a daemon is running"
 	TS_DAEMON_STATUS=
-	"$TAPSWITCH" --ctl "$TS_SOCK" "$@" >>"$TS_LOG" 2>&1 &
+	# shellcheck disable=SC2086 # TS_DAEMON_ARGS: words, on purpose
+	"$TAPSWITCH" --ctl "$TS_SOCK" "$@" ${TS_DAEMON_ARGS:-} >>"$TS_LOG" 2>&1 &
 	TS_DAEMON_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		if ctl show >/dev/null 2>&1; then
