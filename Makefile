@@ -40,7 +40,7 @@ DEB_BUILD_TOOLS := gcc:gcc make:make
 
 FDB_SRC  := fdb/fdb.c
 VLAN_SRC := vlan/vlan.c
-DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c \
+DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c dataplane/obs.c \
 	dataplane/port_mem.c dataplane/port_tap.c $(VLAN_SRC)
 CTL_SRC  := cli/ctl_wire.c
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \

@@ -22,6 +22,22 @@
  * them.  The daemon sends data; the client formats it as text or JSON, so
  * both outputs come from one walk.
  *
+ * Streams (trace, dump, monitor) answer as they go:
+ *
+ *   stream                  the request was accepted: records follow as
+ *                           they happen
+ *   obj trace ...fields     a record,
+ *   .                       ended by a line holding a dot: the client
+ *                           prints it at once
+ *   ...
+ *   status 0                when the count is reached or the switch stops
+ *                           (an error line may come before it), then an
+ *                           empty line
+ *
+ * A request the daemon refuses gets an ordinary response (error, status)
+ * with no "stream" line.  The client ends a stream early by closing the
+ * connection.
+ *
  * Thread safety: none needed; every function works on its own arguments.
  */
 #ifndef TAPSWITCH_CTL_WIRE_H
@@ -92,5 +108,65 @@ void ctl_response_free(struct ctl_response *resp);
 /* The field @key of @rec, or NULL. */
 const struct ctl_field *ctl_record_get(const struct ctl_record *rec,
 				       const char *key);
+
+/* Building a stream (daemon): ctl_put_stream() once, before the first
+ * record; ctl_put_end() after each record, and fflush() then, for the
+ * client prints a record when its dot arrives; ctl_put_status() last. */
+void ctl_put_stream(FILE *out);
+void ctl_put_end(FILE *out);
+
+/*
+ * Reading a response record by record (client), a stream or not:
+ *
+ *	struct ctl_stream st;
+ *
+ *	ctl_stream_init(&st);
+ *	while ((err = ctl_stream_next(in, &st)) == 1)
+ *		print(&st.resp.records[0]);
+ *	if (!err && !st.streaming)
+ *		print all of st.resp, an ordinary response;
+ *	st.resp.status, st.resp.error;
+ *	ctl_stream_free(&st);
+ *
+ * ctl_stream_next() reads no further than it must: it returns as soon as
+ * a record's dot line is in, so @in may be a socket that stays open.
+ */
+struct ctl_stream {
+	bool started;		/* the first line was read */
+	bool streaming;		/* ... and it was "stream" */
+	bool ended;		/* the status and its empty line were read */
+	/* Streaming: the one record just read, then at the end no record;
+	 * otherwise the whole response once ended.  status and error hold
+	 * the end's in both. */
+	struct ctl_response resp;
+	char *line;		/* getline()'s buffer */
+	size_t line_size;
+};
+
+void ctl_stream_init(struct ctl_stream *st);
+/*
+ * Read on.  Returns 1 when a stream record is complete (st->resp holds it
+ * alone, until the next call); 0 at the end of the response: of a stream,
+ * or of an ordinary response (st->streaming false) with all its records
+ * in st->resp; -errno otherwise: -EPROTO for text that is not a
+ * well-formed response or stream (a field outside a record, a record
+ * without its dot, a status inside a record, a second "stream", a dot
+ * without a record) or a connection closed before the end, -EINTR when
+ * a signal interrupted the read (the stream cannot go on then).  After 0,
+ * it returns 0 again without reading.
+ */
+int ctl_stream_next(FILE *in, struct ctl_stream *st);
+void ctl_stream_free(struct ctl_stream *st);
+
+/*
+ * The request's words, with the file names the daemon opens made
+ * absolute, for the daemon has another working directory: the word
+ * after "file" in a capture request and after "pcap" in an explain
+ * request, when it does not start with '/', gets @cwd and a '/' in
+ * front.  Returns a NULL-terminated copy of all @argc words (free it
+ * with ctl_words_free()), or NULL when out of memory.
+ */
+char **ctl_request_abs_paths(int argc, char *const argv[], const char *cwd);
+void ctl_words_free(char **words);
 
 #endif /* TAPSWITCH_CTL_WIRE_H */

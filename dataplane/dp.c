@@ -144,6 +144,7 @@ void dp_destroy(struct dp *dp)
 	rcu_tsan_quiescent();
 	synchronize_rcu();
 	rcu_tsan_reclaim();
+	free(dp->conf->obs);
 	free(dp->conf);
 	free(dp);
 }
@@ -160,6 +161,38 @@ struct fdb *dp_fdb(const struct dp *dp)
 }
 
 /* ---- the pipeline ---- */
+
+/*
+ * The pipeline is written once and compiled three times, by always-inline
+ * functions that take the mode as a constant:
+ *   DP_MODE_FAST     what runs when nobody watches: no hook at all;
+ *   DP_MODE_OBSERVE  with a trace record to fill (when one is wanted) and
+ *                    frames copied to capture rings;
+ *   DP_MODE_EXPLAIN  what would happen to a frame: nothing is counted,
+ *                    learned, cached or sent.
+ * A burst picks its mode once (one branch on the snapshot's watchers).
+ */
+enum dp_mode {
+	DP_MODE_FAST,
+	DP_MODE_OBSERVE,
+	DP_MODE_EXPLAIN,
+};
+
+#define DP_INLINE static inline __attribute__((always_inline))
+
+/* Count, unless explaining. */
+#define DP_COUNT(mode, p)						\
+	do {								\
+		if ((mode) != DP_MODE_EXPLAIN)				\
+			OWN_ADD((p), 1);				\
+	} while (0)
+
+/* Note in the trace, when there is one. */
+#define DP_TRACE(tr, field, value)					\
+	do {								\
+		if (tr)							\
+			(tr)->field = (value);				\
+	} while (0)
 
 static bool dp_mac_is_zero(const uint8_t *mac)
 {
@@ -182,8 +215,9 @@ static bool dp_mac_is_link_local(const uint8_t *mac)
  * VLAN ingress with filtering on: fill m->vid (0: drop), m->pcp, m->dei,
  * m->had_tag.  Returns false when the frame must be dropped.
  */
-static bool dp_vlan_in_rcu(const struct dp_conf *conf, struct dp_port *in,
-			   const struct dp_frame *f, struct dp_meta *m)
+DP_INLINE bool dp_vlan_in_rcu(enum dp_mode mode, const struct dp_conf *conf,
+			      struct dp_port *in, const struct dp_frame *f,
+			      struct dp_meta *m, struct dp_trace *tr)
 {
 	const struct dp_vlan_cfg *vc = &conf->vlan[in->index]->cfg;
 	struct dp_port_stats *st = &in->stats;
@@ -191,7 +225,8 @@ static bool dp_vlan_in_rcu(const struct dp_conf *conf, struct dp_port *in,
 
 	switch (vlan_parse(f->data, f->len, conf->tpid, &tag)) {
 	case VLAN_TRUNCATED:
-		OWN_ADD(&st->drop_bad_tag, 1);
+		DP_COUNT(mode, &st->drop_bad_tag);
+		DP_TRACE(tr, drop, DP_TR_DROP_BAD_TAG);
 		return false;
 	case VLAN_TAGGED:
 		m->had_tag = true;
@@ -201,16 +236,25 @@ static bool dp_vlan_in_rcu(const struct dp_conf *conf, struct dp_port *in,
 		m->had_tag = false;
 		break;
 	}
+	DP_TRACE(tr, vlan_in, !m->had_tag ? DP_TR_VLAN_UNTAGGED :
+			      tag.vid ? DP_TR_VLAN_TAGGED :
+					DP_TR_VLAN_PRIORITY);
 	m->vid = vlan_ingress(&vc->mbr, m->had_tag, &tag);
 	if (!m->vid) {
-		OWN_ADD(&st->drop_vlan, 1);
+		DP_COUNT(mode, &st->drop_vlan);
+		DP_TRACE(tr, vid, m->had_tag ? tag.vid : 0);
+		DP_TRACE(tr, drop, DP_TR_DROP_VLAN);
 		return false;
 	}
 	/* A priority tag keeps its PCP; an untagged frame has none. */
 	m->pcp = m->had_tag ? vc->ingress_qos.to[tag.pcp] : 0;
 	m->dei = m->had_tag && tag.dei;
-	OWN_ADD(&in->vstats[m->vid].rx_packets, 1);
-	OWN_ADD(&in->vstats[m->vid].rx_bytes, f->len);
+	DP_TRACE(tr, vid, m->vid);
+	DP_TRACE(tr, pcp, m->pcp);
+	if (mode != DP_MODE_EXPLAIN) {
+		OWN_ADD(&in->vstats[m->vid].rx_packets, 1);
+		OWN_ADD(&in->vstats[m->vid].rx_bytes, f->len);
+	}
 	return true;
 }
 
@@ -221,11 +265,6 @@ static bool dp_vlan_member(const struct dp_conf *conf, uint32_t port,
 	       vlan_is_member(&conf->vlan[port]->cfg.mbr, vid);
 }
 
-/*
- * Pass one for one frame: classify, learn, look up.  Fills @m: a port
- * index, DP_TO_FLOOD (with the flood flag) or DP_TO_DROP, and the VLAN.
- * Caller holds rcu_read_lock().
- */
 /* The cache slot of @key. */
 static struct dp_l2c_ent *dp_l2c_slot(struct dp_worker *w, uint64_t key)
 {
@@ -233,30 +272,55 @@ static struct dp_l2c_ent *dp_l2c_slot(struct dp_worker *w, uint64_t key)
 		       (DP_L2C_SIZE - 1)];
 }
 
+static enum dp_tr_learn dp_tr_learn_of(enum fdb_learn_result res)
+{
+	switch (res) {
+	case FDB_LEARN_NEW:
+		return DP_TR_LEARN_NEW;
+	case FDB_LEARN_REFRESHED:
+		return DP_TR_LEARN_REFRESHED;
+	case FDB_LEARN_MOVED:
+		return DP_TR_LEARN_MOVED;
+	case FDB_LEARN_STICKY:
+		return DP_TR_LEARN_STICKY;
+	case FDB_LEARN_LIMIT:
+		return DP_TR_LEARN_LIMIT;
+	case FDB_LEARN_NOMEM:
+		break;
+	}
+	return DP_TR_LEARN_NOMEM;
+}
+
 /*
  * Learn that @src in @vid is on port @in, unless this thread did so on
  * the same port less than DP_L2C_REFRESH_MS ago and nothing moved since.
  * A failure to learn (limit, memory) only means later frames to this MAC
  * keep flooding; fdb/ counts it, and nothing is cached, so every frame
- * tries (and counts) again.
+ * tries (and counts) again.  Explaining, it only says what would happen.
  */
-static void dp_learn_rcu(struct dp_worker *w, uint16_t vid,
-			 const uint8_t *src, uint32_t in, uint64_t now_ms)
+DP_INLINE enum dp_tr_learn dp_learn_rcu(enum dp_mode mode,
+					struct dp_worker *w, uint16_t vid,
+					const uint8_t *src, uint32_t in,
+					uint64_t now_ms, uint32_t *from)
 {
 	struct fdb *fdb = w->dp->fdb;
+	enum fdb_learn_result res;
 	struct dp_l2c_ent *e;
 	uint64_t key;
 
-	if (!w->l2c) {
-		fdb_learn_rcu(fdb, vid, src, in, now_ms, NULL);
-		return;
-	}
+	if (mode == DP_MODE_EXPLAIN)
+		return dp_tr_learn_of(fdb_learn_peek_rcu(fdb, vid, src, in,
+							 from));
+	if (!w->l2c)
+		return dp_tr_learn_of(fdb_learn_rcu(fdb, vid, src, in, now_ms,
+						    from));
 	key = fdb_key(vid, src);
 	e = dp_l2c_slot(w, key);
 	if (e->key == key && e->port == in && e->gen == w->gen &&
 	    now_ms - e->refreshed_ms < DP_L2C_REFRESH_MS)
-		return;
-	switch (fdb_learn_rcu(fdb, vid, src, in, now_ms, NULL)) {
+		return DP_TR_LEARN_REFRESHED;
+	res = fdb_learn_rcu(fdb, vid, src, in, now_ms, from);
+	switch (res) {
 	case FDB_LEARN_MOVED:
 		/* Our own move: what this thread remembers may point to
 		 * the old port, for the rest of this burst too. */
@@ -272,6 +336,7 @@ static void dp_learn_rcu(struct dp_worker *w, uint16_t vid,
 	default:
 		break;
 	}
+	return dp_tr_learn_of(res);
 }
 
 /* Where @dst in @vid is: a port index, or FDB_NO_PORT. */
@@ -300,10 +365,16 @@ static uint32_t dp_lookup_rcu(struct dp_worker *w, uint16_t vid,
 	return port;
 }
 
-static void dp_decide_rcu(struct dp_worker *w, const struct dp_conf *conf,
-			  struct dp_port *in, uint32_t in_flags,
-			  const struct dp_frame *f, uint64_t now_ms,
-			  struct dp_meta *m)
+/*
+ * Pass one for one frame: classify, learn, look up.  Fills @m: a port
+ * index, DP_TO_FLOOD (with the flood flag) or DP_TO_DROP, and the VLAN;
+ * and @tr, when there is one.  Caller holds rcu_read_lock().
+ */
+DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
+			     const struct dp_conf *conf, struct dp_port *in,
+			     uint32_t in_flags, const struct dp_frame *f,
+			     uint64_t now_ms, struct dp_meta *m,
+			     struct dp_trace *tr)
 {
 	const uint8_t *dst = f->data, *src = f->data + 6;
 	struct dp_port_stats *st = &in->stats;
@@ -314,22 +385,26 @@ static void dp_decide_rcu(struct dp_worker *w, const struct dp_conf *conf,
 	m->vid = 0;
 	m->had_tag = false;
 	if (f->len < DP_ETH_HLEN) {
-		OWN_ADD(&st->drop_runt, 1);
+		DP_COUNT(mode, &st->drop_runt);
+		DP_TRACE(tr, drop, DP_TR_DROP_RUNT);
 		return;
 	}
 	if ((src[0] & 1) || dp_mac_is_zero(src)) {
-		OWN_ADD(&st->drop_src, 1);
+		DP_COUNT(mode, &st->drop_src);
+		DP_TRACE(tr, drop, DP_TR_DROP_SOURCE);
 		return;
 	}
 	if (caa_unlikely(f->vnet.flags | f->vnet.gso_type) &&
 	    !dp_offload_valid(&f->vnet, f->len)) {
-		OWN_ADD(&st->drop_bad_offload, 1);
+		DP_COUNT(mode, &st->drop_bad_offload);
+		DP_TRACE(tr, drop, DP_TR_DROP_BAD_OFFLOAD);
 		return;
 	}
 	if (caa_unlikely(dp_mac_is_link_local(dst))) {
 		/* Pause frames never cross a bridge, and teach it nothing. */
 		if (dst[5] == 0x01) {
-			OWN_ADD(&st->drop_link_local, 1);
+			DP_COUNT(mode, &st->drop_link_local);
+			DP_TRACE(tr, drop, DP_TR_DROP_LINK_LOCAL);
 			return;
 		}
 		/* BPDUs are forwarded while STP is off (always, here). */
@@ -338,41 +413,63 @@ static void dp_decide_rcu(struct dp_worker *w, const struct dp_conf *conf,
 	}
 	/* The VLAN filter comes before learning, so that a frame it drops
 	 * cannot poison the table. */
-	if (conf->vlan_filtering && !dp_vlan_in_rcu(conf, in, f, m))
+	if (conf->vlan_filtering &&
+	    !dp_vlan_in_rcu(mode, conf, in, f, m, tr))
 		return;
 
 	/*
 	 * Learn before the link-local verdict: Linux learns from link-local
-	 * frames it consumes, too.  A failure to learn (limit, memory) only
-	 * means later frames to this MAC keep flooding; fdb/ counts it.
+	 * frames it consumes, too.
 	 */
-	if (conf->learning && (in_flags & DP_PORT_LEARNING))
-		dp_learn_rcu(w, m->vid, src, in->index, now_ms);
+	if (conf->learning && (in_flags & DP_PORT_LEARNING)) {
+		uint32_t from = FDB_NO_PORT;
+		enum dp_tr_learn res = dp_learn_rcu(mode, w, m->vid, src,
+						    in->index, now_ms, &from);
 
-	if (caa_unlikely(dp_mac_is_link_local(dst)) && !forward_ll) {
-		OWN_ADD(&st->drop_link_local, 1);
-		return;
+		DP_TRACE(tr, learn, res);
+		DP_TRACE(tr, learn_from, from);
+	} else {
+		DP_TRACE(tr, learn, DP_TR_LEARN_OFF);
+	}
+
+	if (caa_unlikely(dp_mac_is_link_local(dst))) {
+		if (!forward_ll) {
+			DP_COUNT(mode, &st->drop_link_local);
+			DP_TRACE(tr, drop, DP_TR_DROP_LINK_LOCAL);
+			return;
+		}
+		DP_TRACE(tr, lookup, DP_TR_LOOKUP_LINK_LOCAL);
 	}
 
 	if (dst[0] & 1) {
 		m->flood_flag = dp_mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
 						       DP_PORT_MCAST_FLOOD;
 		m->to = DP_TO_FLOOD;
+		if (tr && tr->lookup == DP_TR_LOOKUP_NONE)
+			tr->lookup = dp_mac_is_bcast(dst) ?
+				DP_TR_LOOKUP_BROADCAST :
+				DP_TR_LOOKUP_MULTICAST;
 		return;
 	}
-	out = dp_lookup_rcu(w, m->vid, dst);
+	out = mode == DP_MODE_EXPLAIN ? fdb_lookup_rcu(w->dp->fdb, m->vid, dst)
+				      : dp_lookup_rcu(w, m->vid, dst);
 	if (out >= DP_MAX_PORTS || !conf->port[out]) {
 		m->flood_flag = DP_PORT_FLOOD;
 		m->to = DP_TO_FLOOD;
+		DP_TRACE(tr, lookup, DP_TR_LOOKUP_MISS);
 		return;
 	}
+	DP_TRACE(tr, lookup, DP_TR_LOOKUP_HIT);
+	DP_TRACE(tr, lookup_port, out);
 	if (out == in->index) {
-		OWN_ADD(&st->drop_same_port, 1);
+		DP_COUNT(mode, &st->drop_same_port);
+		DP_TRACE(tr, drop, DP_TR_DROP_SAME_PORT);
 		return;
 	}
 	/* Known, but not in this VLAN there (br_allowed_egress). */
 	if (!dp_vlan_member(conf, out, m->vid)) {
-		OWN_ADD(&st->drop_vlan, 1);
+		DP_COUNT(mode, &st->drop_vlan);
+		DP_TRACE(tr, drop, DP_TR_DROP_EGRESS_VLAN);
 		return;
 	}
 	m->to = out;
@@ -501,6 +598,9 @@ int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache)
 	w->lin = NULL;
 	w->seg = NULL;
 	w->l2c = NULL;
+	w->obs = NULL;
+	w->obs_vid = 0;
+	w->traces = NULL;
 	if (!cache)
 		return 0;
 	w->l2c = malloc(DP_L2C_SIZE * sizeof(*w->l2c));
@@ -518,8 +618,10 @@ void dp_worker_fini(struct dp_worker *w)
 	free(w->lin);
 	free(w->seg);
 	free(w->l2c);
+	free(w->traces);
 	w->lin = w->seg = NULL;
 	w->l2c = NULL;
+	w->traces = NULL;
 }
 
 void dp_worker_flush(struct dp_worker *w)
@@ -538,6 +640,75 @@ void dp_worker_flush(struct dp_worker *w)
 }
 
 /* One software segment, sent at once: it lives in the worker's scratch. */
+/* ---- what watchers see ---- */
+
+static uint64_t dp_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether @sub wants frames (or traces) of port @port in VLAN @vid. */
+static bool dp_obs_match(const struct dp_obs_sub *sub, uint32_t port,
+			 uint16_t vid)
+{
+	return (sub->port == DP_OBS_ANY_PORT || sub->port == port) &&
+	       (!sub->vid || sub->vid == vid) &&
+	       (!sub->limit ||
+		__atomic_load_n(sub->taken, __ATOMIC_RELAXED) < sub->limit);
+}
+
+static void dp_obs_put(const struct dp_obs_sub *sub,
+		       const struct dp_rec_hdr *hdr, const struct iovec *iov,
+		       int iovcnt, uint32_t max_data)
+{
+	if (dp_ring_put(sub->ring, hdr, sizeof(*hdr), iov, iovcnt, max_data))
+		__atomic_fetch_add(sub->taken, 1, __ATOMIC_RELAXED);
+}
+
+/* Copy a frame (gathered from @iov, @len bytes) to every capture that
+ * wants it. */
+static void dp_obs_frame(const struct dp_obs_set *obs, enum dp_dir dir,
+			 uint32_t port, uint16_t vid, const struct iovec *iov,
+			 int iovcnt, uint32_t len)
+{
+	struct dp_rec_hdr hdr = {
+		.type = DP_REC_FRAME,
+		.dir = dir,
+		.port = port,
+		.len = len,
+	};
+
+	for (unsigned int i = 0; i < obs->n; i++) {
+		const struct dp_obs_sub *sub = &obs->sub[i];
+
+		if (sub->trace || !(sub->dirs & dir) ||
+		    !dp_obs_match(sub, port, vid))
+			continue;
+		if (!hdr.ts_ns)
+			hdr.ts_ns = dp_realtime_ns();
+		hdr.caplen = len < sub->snaplen ? len : sub->snaplen;
+		dp_obs_put(sub, &hdr, iov, iovcnt, hdr.caplen);
+	}
+}
+
+/* The VLAN a frame is in, for a capture's "vlan VID": as classified with
+ * filtering on; the outer tag's otherwise (0: none). */
+static uint16_t dp_obs_vid(const struct dp_conf *conf,
+			   const struct dp_frame *f, const struct dp_meta *m)
+{
+	struct vlan_tag tag;
+
+	if (m->vid)
+		return m->vid;
+	if (f->len >= DP_ETH_HLEN &&
+	    vlan_parse(f->data, f->len, conf->tpid, &tag) == VLAN_TAGGED)
+		return tag.vid;
+	return 0;
+}
+
 struct dp_soft_ctx {
 	struct dp_worker *w;
 	const struct dp_tx *orig;
@@ -555,6 +726,9 @@ static int dp_soft_emit(const uint8_t *seg, uint32_t seg_len, void *arg)
 
 	tx.iov[0] = (struct iovec){ &tx.vnet, DP_VNET_HDR_LEN };
 	tx.iov[1] = (struct iovec){ (void *)seg, seg_len };
+	if (ctx->w->obs)
+		dp_obs_frame(ctx->w->obs, DP_DIR_TX, tx.port->index,
+			     ctx->w->obs_vid, tx.iov + 1, 1, seg_len);
 	dp_tx_done(ctx->w, &tx, tx.port->ops->tx(tx.port, &tx));
 	return 0;
 }
@@ -602,28 +776,52 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	tx->iov[0].iov_base = &tx->vnet;
 	tx->iov[1] = (struct iovec){ w->lin, len };
 	tx->iovcnt = 2;
+	if (w->obs)
+		dp_obs_frame(w->obs, DP_DIR_TX, out->index, w->obs_vid,
+			     tx->iov + 1, 1, len);
 	dp_tx_done(w, tx, out->ops->tx(out, tx));
 }
 
-/* Queue the copy of @f for port @p, or send it the slow way. */
-static void dp_deliver(struct dp_worker *w, const struct dp_conf *conf,
-		       uint32_t p, const struct dp_frame *f,
-		       const struct dp_meta *m)
+/*
+ * Queue the copy of @f for port @p, or send it the slow way; note it in
+ * the trace; show it to the captures.  Explaining, only note it.
+ */
+DP_INLINE void dp_deliver(enum dp_mode mode, struct dp_worker *w,
+			  const struct dp_conf *conf, uint32_t p,
+			  const struct dp_frame *f, const struct dp_meta *m,
+			  struct dp_trace *tr)
 {
 	struct dp_tx *tx;
 	uint32_t caps, missing;
 
+	if (tr && tr->n_egress < DP_TR_MAX_EGRESS) {
+		tr->egress[tr->n_egress].port = p;
+		tr->egress[tr->n_egress].filtering = conf->vlan_filtering;
+		tr->egress[tr->n_egress].tagged = conf->vlan_filtering &&
+			vlan_egress_tagged(&conf->vlan[p]->cfg.mbr, m->vid,
+					   conf->flags[p] &
+					   DP_PORT_REORDER_HDR);
+		tr->n_egress++;
+	}
+	if (mode == DP_MODE_EXPLAIN)
+		return;
 	if (w->n_tx == DP_TXQ)
 		dp_worker_flush(w);
 	tx = &w->tx[w->n_tx];
 	dp_tx_build(conf, p, f, m, tx);
 	if (caa_likely(!(f->vnet.flags | f->vnet.gso_type))) {
+		if (mode == DP_MODE_OBSERVE && w->obs)
+			dp_obs_frame(w->obs, DP_DIR_TX, p, w->obs_vid,
+				     tx->iov + 1, tx->iovcnt - 1, tx->len);
 		w->n_tx++;
 		return;
 	}
 	caps = conf->flags[p] & DP_PORT_OFFLOAD ? tx->port->offload_caps : 0;
 	missing = dp_offload_needs(&tx->vnet) & ~caps;
 	if (!missing) {
+		if (mode == DP_MODE_OBSERVE && w->obs)
+			dp_obs_frame(w->obs, DP_DIR_TX, p, w->obs_vid,
+				     tx->iov + 1, tx->iovcnt - 1, tx->len);
 		w->n_tx++;
 		return;
 	}
@@ -632,72 +830,208 @@ static void dp_deliver(struct dp_worker *w, const struct dp_conf *conf,
 	dp_tx_soft(w, tx, missing);
 }
 
+/* The trace's start: what the frame is. */
+static void dp_trace_begin(struct dp_trace *tr, const struct dp_frame *f)
+{
+	memset(tr, 0, offsetof(struct dp_trace, egress));
+	tr->len = f->len;
+	tr->learn_from = FDB_NO_PORT;
+	tr->lookup_port = FDB_NO_PORT;
+	if (f->len >= 6)
+		memcpy(tr->dst, f->data, 6);
+	if (f->len >= 12)
+		memcpy(tr->src, f->data + 6, 6);
+	if (f->len >= DP_ETH_HLEN)
+		tr->ethertype = (uint16_t)(f->data[12] << 8 | f->data[13]);
+}
+
+/* Hand a finished trace to every trace watcher that wants it. */
+static void dp_obs_trace(const struct dp_obs_set *obs, uint32_t port,
+			 struct dp_trace *tr)
+{
+	struct dp_rec_hdr hdr = {
+		.type = DP_REC_TRACE,
+		.port = port,
+		.len = tr->len,
+	};
+	struct iovec iov = { tr, dp_trace_size(tr) };
+
+	for (unsigned int i = 0; i < obs->n; i++) {
+		const struct dp_obs_sub *sub = &obs->sub[i];
+
+		if (!sub->trace || !dp_obs_match(sub, port, tr->vid))
+			continue;
+		if (!hdr.ts_ns)
+			hdr.ts_ns = dp_realtime_ns();
+		hdr.caplen = iov.iov_len;
+		dp_obs_put(sub, &hdr, &iov, 1, iov.iov_len);
+	}
+}
+
+/* Whether some trace watcher may want frames of port @port. */
+static bool dp_obs_traces(const struct dp_obs_set *obs, uint32_t port)
+{
+	for (unsigned int i = 0; i < obs->n; i++)
+		if (obs->sub[i].trace &&
+		    (obs->sub[i].port == DP_OBS_ANY_PORT ||
+		     obs->sub[i].port == port))
+			return true;
+	return false;
+}
+
+/*
+ * One burst (at most DP_BURST frames) from port @index, in @mode.  @trs:
+ * a trace record for each frame, or NULL.  Pass one decides every frame
+ * inside one read-side section; pass two queues the copies outside it
+ * (a tap write is a system call): with QSBR nothing read in pass one is
+ * freed before this thread's next quiescent state, which comes after the
+ * queue is written out.  Tap writes do not block.
+ */
+DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
+			const struct dp_conf *conf, uint32_t index,
+			struct dp_frame *frames, unsigned int n,
+			uint64_t now_ms, struct dp_trace *trs)
+{
+	struct dp_port *in = conf->port[index];
+	uint32_t in_flags = conf->flags[index];
+	struct dp_meta meta[DP_BURST];
+
+	rcu_read_lock();
+	for (unsigned int i = 0; i < n; i++) {
+		struct dp_trace *tr = trs ? &trs[i] : NULL;
+
+		if (tr)
+			dp_trace_begin(tr, &frames[i]);
+		if (mode != DP_MODE_EXPLAIN) {
+			OWN_ADD(&in->stats.rx_packets, 1);
+			OWN_ADD(&in->stats.rx_bytes, frames[i].len);
+		}
+		if (caa_unlikely(!(in_flags & DP_PORT_UP))) {
+			DP_COUNT(mode, &in->stats.drop_port_down);
+			DP_TRACE(tr, drop, DP_TR_DROP_PORT_DOWN);
+			meta[i].to = DP_TO_DROP;
+			meta[i].vid = 0;
+		} else {
+			dp_decide_rcu(mode, w, conf, in, in_flags, &frames[i],
+				      now_ms, &meta[i], tr);
+		}
+		if (mode == DP_MODE_OBSERVE) {
+			struct iovec iov = { frames[i].data, frames[i].len };
+
+			dp_obs_frame(w->obs, DP_DIR_RX, index,
+				     dp_obs_vid(conf, &frames[i], &meta[i]),
+				     &iov, 1, frames[i].len);
+		}
+	}
+	rcu_read_unlock();
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_meta *m = &meta[i];
+		struct dp_trace *tr = trs ? &trs[i] : NULL;
+
+		if (mode == DP_MODE_OBSERVE)
+			w->obs_vid = dp_obs_vid(conf, &frames[i], m);
+		if (m->to == DP_TO_DROP) {
+			DP_TRACE(tr, verdict, DP_TR_DROP);
+		} else if (m->to >= 0) {
+			if (conf->flags[m->to] & DP_PORT_UP) {
+				DP_TRACE(tr, verdict, DP_TR_FORWARD);
+				dp_deliver(mode, w, conf, m->to, &frames[i],
+					   m, tr);
+			} else {
+				DP_TRACE(tr, verdict, DP_TR_DROP);
+				DP_TRACE(tr, drop, DP_TR_DROP_EGRESS_DOWN);
+			}
+		} else {
+			DP_COUNT(mode, &in->stats.flooded);
+			DP_TRACE(tr, verdict, DP_TR_FLOOD);
+			for (uint32_t k = 0; k < conf->n_active; k++) {
+				uint32_t p = conf->active[k];
+				uint32_t want = m->flood_flag | DP_PORT_UP;
+
+				if (p != index &&
+				    (conf->flags[p] & want) == want &&
+				    dp_vlan_member(conf, p, m->vid))
+					dp_deliver(mode, w, conf, p,
+						   &frames[i], m, tr);
+			}
+			if (tr && !tr->n_egress) {
+				tr->verdict = DP_TR_DROP;
+				tr->drop = DP_TR_DROP_NO_EGRESS;
+			}
+		}
+		if (mode == DP_MODE_OBSERVE && tr)
+			dp_obs_trace(w->obs, index, tr);
+	}
+}
+
 void dp_worker_input(struct dp_worker *w, uint32_t index,
 		     struct dp_frame *frames, unsigned int n, uint64_t now_ms)
 {
-	struct dp_meta meta[DP_BURST];
 	struct dp *dp = w->dp;
-	struct dp_conf *conf;
-	struct dp_port *in;
-	uint32_t in_flags;
+	const struct dp_conf *conf;
 
 	while (n > DP_BURST) {
 		dp_worker_input(w, index, frames, DP_BURST, now_ms);
 		frames += DP_BURST;
 		n -= DP_BURST;
 	}
-
-	/* Pass one: decide every frame's destination. */
-	rcu_read_lock();
-	/* rcu_dereference(), as the acquire load TSan can follow. */
+	/* rcu_dereference(), as the acquire load TSan can follow.  The
+	 * caller is online: the snapshot stays until its next quiescent
+	 * state. */
 	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
-	in = conf->port[index];
-	if (!in) {
-		rcu_read_unlock();
+	if (!conf->port[index])
+		return;
+	w->gen = fdb_gen(dp->fdb);
+	/* The one branch a burst pays for its watchers. */
+	if (caa_likely(!conf->obs)) {
+		dp_burst(DP_MODE_FAST, w, conf, index, frames, n, now_ms,
+			 NULL);
 		return;
 	}
-	in_flags = conf->flags[index];
-	w->gen = fdb_gen(dp->fdb);
-	for (unsigned int i = 0; i < n; i++) {
-		OWN_ADD(&in->stats.rx_packets, 1);
-		OWN_ADD(&in->stats.rx_bytes, frames[i].len);
-		if (caa_unlikely(!(in_flags & DP_PORT_UP))) {
-			OWN_ADD(&in->stats.drop_port_down, 1);
-			meta[i].to = DP_TO_DROP;
-			continue;
-		}
-		dp_decide_rcu(w, conf, in, in_flags, &frames[i], now_ms,
-			      &meta[i]);
+	if (dp_obs_traces(conf->obs, index) && !w->traces)
+		w->traces = malloc(DP_BURST * sizeof(*w->traces));
+	w->obs = conf->obs;
+	dp_burst(DP_MODE_OBSERVE, w, conf, index, frames, n, now_ms,
+		 dp_obs_traces(conf->obs, index) ? w->traces : NULL);
+	/* The copies' captures are taken as they are queued: the queue
+	 * may be written after this returns. */
+	w->obs = NULL;
+}
+
+int dp_explain(struct dp *dp, uint32_t index, const uint8_t *frame,
+	       uint32_t len, struct dp_trace *tr)
+{
+	struct dp_frame f = { .data = (uint8_t *)frame, .len = len };
+	const struct dp_conf *conf;
+	struct dp_worker w;
+
+	if (index >= DP_MAX_PORTS)
+		return -ENOENT;
+	dp_worker_init(&w, dp, false);
+	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	if (!conf->port[index])
+		return -ENOENT;
+	dp_burst(DP_MODE_EXPLAIN, &w, conf, index, &f, 1, dp_now_ms(), tr);
+	dp_worker_fini(&w);
+	return 0;
+}
+
+bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ])
+{
+	const struct dp_conf *conf;
+	bool found = false;
+
+	if (index >= DP_MAX_PORTS)
+		return false;
+	rcu_read_lock();
+	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	if (conf->port[index]) {
+		memcpy(name, conf->port[index]->name, IFNAMSIZ);
+		found = true;
 	}
 	rcu_read_unlock();
-
-	/*
-	 * Pass two: queue the copies, outside the read-side section since a
-	 * tap write is a system call.  The snapshot and the ports it names
-	 * stay valid: with QSBR nothing we read is freed before this
-	 * thread's next quiescent state, which comes after the queue is
-	 * written out.  Tap writes do not block.
-	 */
-	for (unsigned int i = 0; i < n; i++) {
-		const struct dp_meta *m = &meta[i];
-
-		if (m->to == DP_TO_DROP)
-			continue;
-		if (m->to >= 0) {
-			if (conf->flags[m->to] & DP_PORT_UP)
-				dp_deliver(w, conf, m->to, &frames[i], m);
-			continue;
-		}
-		OWN_ADD(&in->stats.flooded, 1);
-		for (uint32_t k = 0; k < conf->n_active; k++) {
-			uint32_t p = conf->active[k];
-			uint32_t want = m->flood_flag | DP_PORT_UP;
-
-			if (p != index && (conf->flags[p] & want) == want &&
-			    dp_vlan_member(conf, p, m->vid))
-				dp_deliver(w, conf, p, &frames[i], m);
-		}
-	}
+	return found;
 }
 
 struct dp_worker *dp_worker_create(struct dp *dp)
@@ -956,6 +1290,35 @@ unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
 	for (uint32_t k = 0; k < conf->n_active && n < max; k++)
 		indexes[n++] = conf->active[k];
 	return n;
+}
+
+static void dp_obs_set_free_rcu(struct rcu_head *head)
+{
+	rcu_tsan_reclaim();
+	free(caa_container_of(head, struct dp_obs_set, rcu));
+}
+
+int dp_set_obs(struct dp *dp, const struct dp_obs_sub *subs, unsigned int n)
+{
+	struct dp_obs_set *obs = NULL, *old = dp->conf->obs;
+	struct dp_conf *conf = dp_conf_copy(dp);
+
+	if (!conf)
+		return -ENOMEM;
+	if (n) {
+		obs = malloc(sizeof(*obs) + n * sizeof(obs->sub[0]));
+		if (!obs) {
+			free(conf);
+			return -ENOMEM;
+		}
+		obs->n = n;
+		memcpy(obs->sub, subs, n * sizeof(obs->sub[0]));
+	}
+	conf->obs = obs;
+	dp_conf_publish(dp, conf);
+	if (old)
+		call_rcu(&old->rcu, dp_obs_set_free_rcu);
+	return 0;
 }
 
 int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask)

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "dataplane/obs.h"
 #include "dataplane/offload.h"
 #include "fdb/fdb.h"
 #include "vlan/vlan.h"
@@ -337,6 +338,26 @@ struct dp_worker *dp_worker_create(struct dp *dp);
 void dp_worker_destroy(struct dp_worker *w);
 void dp_worker_run(struct dp_worker *w, uint32_t index,
 		   struct dp_frame *frames, unsigned int n, uint64_t now_ms);
+
+/*
+ * Control thread.  What the data path shows its watchers from now on:
+ * @n subscriptions (copied; 0 for none).  A ring or counter a
+ * subscription named must outlive it by a grace period: call this without
+ * it, then synchronize_rcu(), then free it.  0 or -ENOMEM.
+ */
+int dp_set_obs(struct dp *dp, const struct dp_obs_sub *subs, unsigned int n);
+
+/*
+ * What the pipeline would do with @frame (@len bytes) arriving on port
+ * @index now - the trace a watcher would get - without counting,
+ * learning or sending anything (as ofproto/trace does).  A registered,
+ * online thread outside any read-side section.  0 or -ENOENT.
+ */
+int dp_explain(struct dp *dp, uint32_t index, const uint8_t *frame,
+	       uint32_t len, struct dp_trace *tr);
+
+/* A registered, online thread: port @index's name; false when none. */
+bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ]);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t dp_now_ms(void);

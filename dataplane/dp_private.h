@@ -36,6 +36,14 @@ struct dp_conf {
 	/* Shared between snapshots; replaced (never edited) on change and
 	 * freed after a grace period. */
 	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
+	struct dp_obs_set *obs;		/* watchers; NULL: none */
+};
+
+/* The watchers' subscriptions as published (dp_set_obs()). */
+struct dp_obs_set {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct dp_obs_sub sub[];
 };
 
 /* A port's VLAN configuration as published. */
@@ -87,6 +95,11 @@ struct dp_worker {
 	unsigned int n_acc;
 	struct dp_tx_acc acc[DP_TX_ACC];
 	struct dp_l2c_ent *l2c;		/* [DP_L2C_SIZE]; NULL: no cache */
+	/* While an observed burst runs: its watchers, the VLAN of the
+	 * frame being delivered, and trace records (DP_BURST, lazily). */
+	const struct dp_obs_set *obs;
+	uint16_t obs_vid;
+	struct dp_trace *traces;
 	uint8_t *lin;			/* a frame as it leaves, linear */
 	uint8_t *seg;			/* one software segment */
 };

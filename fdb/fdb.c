@@ -53,6 +53,11 @@ struct fdb {
 	/* Bumped whenever a (VID, MAC) stops pointing where it did: read
 	 * by every frame, so on a line of its own. */
 	uint32_t gen __attribute__((aligned(FDB_CACHELINE)));
+
+	/* The event monitor: read where events happen (rarely per frame:
+	 * learning a new MAC, a move). */
+	fdb_event_func *event_cb;	/* atomic */
+	void *event_arg;
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -129,6 +134,37 @@ static void fdb_entry_free_rcu(struct rcu_head *head)
 {
 	rcu_tsan_reclaim();
 	free(caa_container_of(head, struct fdb_entry, rcu));
+}
+
+static void fdb_info_of(const struct fdb_entry *e,
+			struct fdb_entry_info *info)
+{
+	fdb_key_split(e->key, &info->vid, info->mac);
+	info->port = LOAD(&e->port);
+	info->flags = e->flags;
+	info->updated_ms = LOAD(&e->updated_ms);
+}
+
+/* Tell the monitor, if there is one. */
+static void fdb_event(struct fdb *fdb, enum fdb_event ev,
+		      const struct fdb_entry *e, uint32_t old_port)
+{
+	fdb_event_func *cb = __atomic_load_n(&fdb->event_cb,
+					     __ATOMIC_ACQUIRE);
+	struct fdb_entry_info info;
+
+	if (caa_likely(!cb))
+		return;
+	fdb_info_of(e, &info);
+	cb(ev, &info, old_port, __atomic_load_n(&fdb->event_arg,
+						__ATOMIC_RELAXED));
+}
+
+void fdb_set_event_cb(struct fdb *fdb, fdb_event_func *cb, void *arg)
+{
+	/* The argument first: a reader that sees the callback sees it. */
+	__atomic_store_n(&fdb->event_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&fdb->event_cb, cb, __ATOMIC_RELEASE);
 }
 
 static void fdb_gen_bump(struct fdb *fdb)
@@ -272,6 +308,7 @@ static enum fdb_learn_result fdb_update_rcu(struct fdb *fdb,
 		ADD(&fdb->n_moved, 1);
 		if (old_port)
 			*old_port = cur;
+		fdb_event(fdb, FDB_EV_MOVED, e, cur);
 	}
 	/* Write the time only when it changes: most frames of a burst
 	 * share one clock reading. */
@@ -323,7 +360,30 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
 	}
 	ADD(&fdb->n_entries, 1);
 	ADD(&fdb->n_learned, 1);
+	fdb_event(fdb, FDB_EV_LEARNED, fresh, FDB_NO_PORT);
 	return FDB_LEARN_NEW;
+}
+
+enum fdb_learn_result fdb_learn_peek_rcu(struct fdb *fdb, uint16_t vid,
+					 const uint8_t mac[FDB_MAC_LEN],
+					 uint32_t port, uint32_t *old_port)
+{
+	struct fdb_entry *e = fdb_find_rcu(fdb, fdb_key(vid, mac));
+	uint32_t max, cur;
+
+	if (!e) {
+		max = LOAD(&fdb->max_learned);
+		return max && LOAD(&fdb->n_dynamic) >= (int64_t)max ?
+			       FDB_LEARN_LIMIT : FDB_LEARN_NEW;
+	}
+	cur = LOAD(&e->port);
+	if (cur == port)
+		return FDB_LEARN_REFRESHED;
+	if (e->flags & FDB_STICKY)
+		return FDB_LEARN_STICKY;
+	if (old_port)
+		*old_port = cur;
+	return FDB_LEARN_MOVED;
 }
 
 int fdb_add(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
@@ -354,6 +414,9 @@ int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 			return -EEXIST;
 		}
 		ADD(&fdb->n_entries, 1);
+		rcu_read_lock();
+		fdb_event(fdb, FDB_EV_ADDED, fresh, FDB_NO_PORT);
+		rcu_read_unlock();
 		return 0;
 	}
 	node = cds_lfht_add_replace(fdb->ht, fdb_hash(key), fdb_match, &key,
@@ -362,7 +425,10 @@ int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	if (node) {
 		/* The replaced node is unlinked: ours to free. */
 		old = caa_container_of(node, struct fdb_entry, node);
+		fdb_event(fdb, FDB_EV_REPLACED, fresh, LOAD(&old->port));
 		fdb_entry_unlinked(fdb, old);
+	} else {
+		fdb_event(fdb, FDB_EV_ADDED, fresh, FDB_NO_PORT);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -378,6 +444,7 @@ int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	e = fdb_find_rcu(fdb, fdb_key(vid, mac));
 	if (e && (port == FDB_NO_PORT || LOAD(&e->port) == port) &&
 	    !cds_lfht_del(fdb->ht, &e->node)) {
+		fdb_event(fdb, FDB_EV_DELETED, e, FDB_NO_PORT);
 		fdb_entry_unlinked(fdb, e);
 		ret = 0;
 	}
@@ -416,6 +483,7 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 			continue;
 		/* Only the caller whose delete succeeds frees the entry. */
 		if (!cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_event(fdb, FDB_EV_FLUSHED, e, FDB_NO_PORT);
 			fdb_entry_unlinked(fdb, e);
 			n++;
 		}
@@ -442,6 +510,7 @@ unsigned int fdb_flush_match(struct fdb *fdb,
 		info.flags = e->flags;
 		info.updated_ms = LOAD(&e->updated_ms);
 		if (match(&info, arg) && !cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_event(fdb, FDB_EV_FLUSHED, e, FDB_NO_PORT);
 			fdb_entry_unlinked(fdb, e);
 			n++;
 		}
@@ -477,6 +546,7 @@ unsigned int fdb_age_next(struct fdb *fdb, uint64_t now_ms,
 			continue;
 		}
 		if (!cds_lfht_del(fdb->ht, &e->node)) {
+			fdb_event(fdb, FDB_EV_AGED, e, FDB_NO_PORT);
 			fdb_entry_unlinked(fdb, e);
 			n++;
 		}

@@ -136,6 +136,38 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
 				    uint32_t *old_port);
 
 /*
+ * Caller holds rcu_read_lock().  What fdb_learn_rcu() would do now, without
+ * doing it: FDB_LEARN_NEW (or _LIMIT when the limit is reached),
+ * _REFRESHED, _MOVED (*old_port: from where) or _STICKY.
+ */
+enum fdb_learn_result fdb_learn_peek_rcu(struct fdb *fdb, uint16_t vid,
+					 const uint8_t mac[FDB_MAC_LEN],
+					 uint32_t port, uint32_t *old_port);
+
+/*
+ * Who wants to hear of changes to the table (the event monitor).  The
+ * callback runs in the thread that made the change - a poll thread for
+ * learned and moved, the ager for aged, the control side for the rest -
+ * inside a read-side section or not: it must not block, and must not
+ * call back into this module.  One at a time; NULL to stop.  Control
+ * thread; a callback set to NULL may still run once in other threads
+ * until a grace period has passed.
+ */
+enum fdb_event {
+	FDB_EV_LEARNED,
+	FDB_EV_MOVED,		/* @old_port: where it was */
+	FDB_EV_AGED,
+	FDB_EV_DELETED,		/* fdb_del() */
+	FDB_EV_FLUSHED,		/* fdb_flush(), fdb_flush_match() */
+	FDB_EV_ADDED,		/* fdb_insert() of a new entry */
+	FDB_EV_REPLACED,	/* fdb_insert() over an existing one */
+};
+typedef void fdb_event_func(enum fdb_event ev,
+			    const struct fdb_entry_info *info,
+			    uint32_t old_port, void *arg);
+void fdb_set_event_cb(struct fdb *fdb, fdb_event_func *cb, void *arg);
+
+/*
  * Online, not in a read-side section.  Add or replace the entry for
  * (@vid, @mac) with one on @port carrying @flags (FDB_STATIC, FDB_STICKY;
  * FDB_LEARNED is ignored).  Returns 0 or -ENOMEM.
