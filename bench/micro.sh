@@ -1,18 +1,20 @@
 #!/bin/sh
 # bench/micro.sh - run the microbenchmarks: the pipeline alone over sink
-# ports (bench/micro_pipeline.c) and the forwarding table alone
-# (bench/micro_fdb.c).  Prints their tables and writes one JSON file,
-# DIR/micro.json = {"pipeline": ..., "fdb": ...}.
+# ports, as poll threads run it (dp_worker_run(), bench/micro_pipeline.c),
+# and the forwarding table alone, resized by fdb_maintain() as the daemon's
+# ager does (bench/micro_fdb.c).  Prints their tables and writes one JSON
+# file, DIR/micro.json = {"pipeline": ..., "fdb": ...}.
 #
 #   bench/micro.sh [--quick] [--out DIR]      (DIR: bench/results)
 #   make bench-micro MICRO_ARGS="--quick"
 #
 # Builds nothing: `make bench-micro` builds the binaries into $BUILD/bench
-# (BUILD=build unless set) and then runs this.  --quick runs every
-# scenario once for about a second (about half a minute in all); the
-# full run repeats each five times (about two minutes).  Each benchmark
-# is bounded by `timeout`.  Exits non-zero if a benchmark failed or found
-# that a scenario did not do what it should.
+# (BUILD=build unless set) and then runs this; BUILD=build-asan runs a
+# sanitizer build's.  --quick runs every scenario once for about a second
+# (about half a minute in all); the full run repeats each five times
+# (about two minutes).  Each benchmark is bounded by `timeout` (4 minutes,
+# 2 with --quick).  Exits non-zero if a benchmark failed or found that a
+# scenario did not do what it should.
 #
 # The figures are per core (thread CPU time), but a 2-core VM is noisy:
 # the tables say how much CPU other processes took meanwhile ("other"),
@@ -21,7 +23,7 @@
 set -eu
 
 usage() {
-	sed -n '2,21s/^# \{0,1\}//p' "$0"
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
 }
 
 quick=
@@ -58,7 +60,7 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if [ -n "$quick" ]; then limit=300; else limit=1200; fi
+if [ -n "$quick" ]; then limit=120; else limit=240; fi
 bounded() {
 	if command -v timeout >/dev/null 2>&1; then
 		timeout --kill-after=10 "$limit" "$@"

@@ -5,6 +5,8 @@
  *
  * Everything is static inline: each microbenchmark is one .c file that
  * includes this, links the data plane and the table, and nothing else.
+ * Nothing here looks inside the table or liburcu: the bucket count is
+ * fdb_get_stats()'s.
  *
  * Clocks
  * ------
@@ -12,8 +14,8 @@
  * CPU time (CLOCK_THREAD_CPUTIME_ID): "per core", unaffected by time the
  * thread spent descheduled.  Wall-clock (CLOCK_MONOTONIC) and the whole
  * process's CPU time are reported beside it, since liburcu does work on
- * its own threads (call_rcu() callbacks, hash table resizes) that the
- * measuring thread does not pay for.
+ * its own threads (call_rcu() callbacks, the helper threads of a large
+ * hash table resize) that the measuring thread does not pay for.
  */
 #ifndef TAPSWITCH_BENCH_MICRO_COMMON_H
 #define TAPSWITCH_BENCH_MICRO_COMMON_H
@@ -33,6 +35,8 @@
 #include <unistd.h>
 
 #include <urcu-qsbr.h>
+
+#include "fdb/fdb.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -441,188 +445,115 @@ static inline bool mc_selected(const char *list, const char *name)
 	return false;
 }
 
-/* ---- a look at the hash table under the FDB (diagnostic) ---- */
+/* ---- growing the table as the daemon does ---- */
 
 /*
- * liburcu's cds_lfht grows its bucket array lazily, on a worker thread,
- * and 0.13.2 can lose a resize for good: __cds_lfht_resize_lazy_launch()
- * queues the work and only then sets ht->resize_initiated; when the
- * worker runs the whole resize in between (it clears the flag when
- * done), the late store leaves the flag set with no work queued, and
- * every later launch is skipped.  A small resize (1024 -> 2048 buckets)
- * fits in the launcher's futex wake-up, so this happens often, early.
- * Two states follow:
- *   latent: the flag is stuck but the table has the size liburcu wanted
- *           (so far): the next growth will be lost;
- *   lost:   liburcu has since asked for more buckets (resize_target)
- *           than the table has, and nothing will give them: chains grow
- *           with the entries, and lookups with the chains.
- * Lookup cost depends on it, so the benchmarks report it.
+ * The FDB's hash table does not resize itself: fdb_create() sizes it for
+ * the limit (65536 buckets when unlimited), and the daemon's ageing
+ * thread calls fdb_maintain() at every tick (at most 500 ms apart) to keep
+ * it at about one entry a bucket.  A benchmark that grows a table plays
+ * that thread between its batches (every 64Ki inserts, and once after
+ * filling): on a registered thread, online, outside any read-side
+ * section (fdb.h).
  *
- * No API tells the bucket count, so this reads it: struct fdb's first
- * member is its struct cds_lfht * (fdb/fdb.c), and the fields below are
- * the head of struct cds_lfht in liburcu 0.13 (src/rculfhash-internal.h).
- * Only with liburcu 0.13.x (MICRO_URCU_VERSION, from pkg-config, see
- * bench/micro.mk), and only when what it reads looks sane; else it says
- * it does not know.  Read-only, racy by nature: a diagnostic.
+ * Two things differ from a thread that only learns, and are handled here:
+ *   - liburcu does a large resize on helper threads it creates for it,
+ *     and they inherit the caller's CPU mask: a pinned caller would put
+ *     them all on its own CPU, where the daemon's (unpinned) ager lets
+ *     them spread.  So the call is made with every CPU allowed, and the
+ *     pin (@cpu, -1: none) put back afterwards;
+ *   - the ager's work is not the learner's: the time it takes is summed
+ *     in struct mc_maint, for the caller to report beside, not inside,
+ *     its figures.
+ * It calls fdb_maintain() only when its entry and bucket counts say a
+ * resize is due (the predicate fdb_maintain() applies, with the table's
+ * size at creation as its floor: mc_maint_init() right after
+ * fdb_create()); the call would be a no-op otherwise, and this spares
+ * the affinity changes.
  */
-struct mc_lfht_head {
-	unsigned long max_nr_buckets;
-	const void *mm;
-	const void *flavor;
-	long count;
-	pthread_mutex_t resize_mutex;
-	void *resize_attr;
-	unsigned int in_progress_destroy;
-	unsigned long resize_target;
-	int resize_initiated;
-	int flags;
-	unsigned long min_alloc_buckets_order;
-	unsigned long min_nr_alloc_buckets;
-	void *split_count;
-	unsigned long size;
+#define MC_MAINTAIN_EVERY	65536	/* inserts between two calls */
+
+struct mc_maint {
+	unsigned long floor;		/* the bucket count at creation */
+	unsigned int calls;		/* fdb_maintain() calls made */
+	unsigned int resizes;		/* of which changed the bucket count */
+	struct mc_times spent;		/* summed over the calls */
 };
 
-struct mc_lfht_info {
-	bool known;
-	unsigned long buckets;		/* the bucket count in use */
-	unsigned long target;		/* what a pending resize aims at */
-	long approx_count;		/* the table's own entry count */
-	bool resize_pending;		/* resize_initiated */
-};
-
-static inline bool mc_pow2(unsigned long x)
+static inline void mc_times_add(struct mc_times *sum, const struct mc_times *d)
 {
-	return x && !(x & (x - 1));
+	sum->wall_ns += d->wall_ns;
+	sum->thread_ns += d->thread_ns;
+	sum->process_ns += d->process_ns;
+	sum->machine_busy_ns += d->machine_busy_ns;
 }
 
-/* The table is smaller than liburcu wants, and a resize is pending: lost
- * if it stays so (mc_lfht_settle() waits first). */
-static inline bool mc_lfht_lost(const struct mc_lfht_info *info)
+/* @a less @b, field by field (never below 0). */
+static inline struct mc_times mc_times_sub(const struct mc_times *a,
+					   const struct mc_times *b)
 {
-	return info->known && info->resize_pending &&
-	       info->buckets != info->target;
+	struct mc_times d;
+
+#define MC_SUB(f) (a->f > b->f ? a->f - b->f : 0)
+	d.wall_ns = MC_SUB(wall_ns);
+	d.thread_ns = MC_SUB(thread_ns);
+	d.process_ns = MC_SUB(process_ns);
+	d.machine_busy_ns = MC_SUB(machine_busy_ns);
+#undef MC_SUB
+	return d;
 }
 
-/* The flag is set with the table at its target: stuck, if it stays so. */
-static inline bool mc_lfht_latent(const struct mc_lfht_info *info)
+/* Let the calling thread run on every CPU. */
+static inline void mc_unpin(void)
 {
-	return info->known && info->resize_pending &&
-	       info->buckets == info->target;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < mc_ncpus() && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static inline struct mc_lfht_info mc_lfht_peek(const void *fdb)
+static inline unsigned long mc_fdb_buckets(const struct fdb *fdb)
 {
-	struct mc_lfht_info info = { 0 };
-#ifdef MICRO_URCU_VERSION
-	const struct mc_lfht_head *ht;
+	struct fdb_stats st;
 
-	if (strncmp(MICRO_URCU_VERSION, "0.13.", 5) || !fdb)
-		return info;
-	ht = *(const struct mc_lfht_head *const *)fdb;
-	if (!ht || ((uintptr_t)ht & 7))
-		return info;
-	info.buckets = __atomic_load_n(&ht->size, __ATOMIC_RELAXED);
-	info.target = __atomic_load_n(&ht->resize_target, __ATOMIC_RELAXED);
-	info.approx_count = __atomic_load_n(&ht->count, __ATOMIC_RELAXED);
-	info.resize_pending =
-		__atomic_load_n(&ht->resize_initiated, __ATOMIC_RELAXED);
-	info.known = mc_pow2(ht->max_nr_buckets) && mc_pow2(info.buckets) &&
-		     mc_pow2(info.target) &&
-		     info.buckets <= ht->max_nr_buckets &&
-		     info.target <= ht->max_nr_buckets &&
-		     info.approx_count >= 0;
-#else
-	(void)fdb;
-#endif
-	return info;
+	fdb_get_stats(fdb, &st);
+	return (unsigned long)st.n_buckets;
 }
 
-/*
- * Let a pending resize finish: the caller is a registered QSBR thread,
- * online, outside any read-side section; it goes offline while it waits
- * (up to @max_ms for a resize still short of its target, 20 ms for a
- * flag set at the target, which the worker clears within microseconds
- * when it is real).  Returns what the table looks like then.
- */
-static inline struct mc_lfht_info mc_lfht_settle(const void *fdb,
-						 unsigned int max_ms)
+static inline void mc_maint_init(struct mc_maint *m, const struct fdb *fdb)
 {
-	struct mc_lfht_info info = mc_lfht_peek(fdb);
-	unsigned int at_target_ms = 0;
-
-	rcu_thread_offline();
-	for (unsigned int ms = 0; ms < max_ms; ms += 2) {
-		info = mc_lfht_peek(fdb);
-		if (!info.known || !info.resize_pending)
-			break;
-		if (info.buckets == info.target && (at_target_ms += 2) >= 20)
-			break;
-		mc_sleep_ms(2);
-	}
-	rcu_thread_online();
-	return info;
+	memset(m, 0, sizeof(*m));
+	m->floor = mc_fdb_buckets(fdb);
 }
 
-/*
- * For loops that fill a table: call now and then.  True once a resize has
- * been pending for @ms with neither the bucket count nor the target
- * moving - lost, in all likelihood; a table that hit it takes minutes to
- * fill to a million entries, so fillers give up on it and build another.
- */
-struct mc_lfht_watch {
-	unsigned long buckets, target;
-	uint64_t since_ns;		/* 0: nothing pending */
-};
-
-static inline bool mc_lfht_stuck(const void *fdb, struct mc_lfht_watch *w,
-				 unsigned int ms)
+/* fdb_maintain() as the ager calls it (above).  True if it resized. */
+static inline bool mc_maintain(struct fdb *fdb, int cpu, struct mc_maint *m)
 {
-	struct mc_lfht_info info = mc_lfht_peek(fdb);
-	uint64_t now = mc_wall_ns();
+	struct fdb_stats st;
+	struct mc_times t0, d;
+	uint64_t before;
 
-	if (!info.known || !info.resize_pending ||
-	    info.buckets == info.target) {
-		w->since_ns = 0;
+	fdb_get_stats(fdb, &st);
+	if (!(st.n_entries > st.n_buckets && st.n_buckets < FDB_MAX_BUCKETS) &&
+	    !(st.n_buckets > m->floor && st.n_entries * 16 < st.n_buckets))
 		return false;
+	before = st.n_buckets;
+	t0 = mc_times_now();
+	if (cpu >= 0)
+		mc_unpin();
+	fdb_maintain(fdb);
+	if (cpu >= 0)
+		mc_pin(cpu);
+	d = mc_times_since(&t0);
+	m->calls++;
+	mc_times_add(&m->spent, &d);
+	if (mc_fdb_buckets(fdb) != before) {
+		m->resizes++;
+		return true;
 	}
-	if (!w->since_ns || info.buckets != w->buckets ||
-	    info.target != w->target) {
-		w->since_ns = now;
-		w->buckets = info.buckets;
-		w->target = info.target;
-		return false;
-	}
-	return now - w->since_ns > (uint64_t)ms * 1000000;
-}
-
-/* "1048576", "2048*" (latent), "2048 (resize to 524288 lost)", or "?"
- * into @buf. */
-static inline const char *mc_lfht_str(const struct mc_lfht_info *info,
-				      char *buf, size_t size)
-{
-	if (!info->known)
-		snprintf(buf, size, "?");
-	else if (mc_lfht_lost(info))
-		snprintf(buf, size, "%lu (resize to %lu lost)", info->buckets,
-			 info->target);
-	else
-		snprintf(buf, size, "%lu%s", info->buckets,
-			 mc_lfht_latent(info) ? "*" : "");
-	return buf;
-}
-
-static inline void mc_json_lfht(FILE *f, const char *key,
-				const struct mc_lfht_info *info)
-{
-	if (!info->known) {
-		fprintf(f, "\"%s\":null", key);
-		return;
-	}
-	fprintf(f, "\"%s\":{\"buckets\":%lu,\"resize_target\":%lu,"
-		"\"resize_pending\":%s,\"approx_entries\":%ld}", key,
-		info->buckets, info->target,
-		info->resize_pending ? "true" : "false", info->approx_count);
+	return false;
 }
 
 #endif /* TAPSWITCH_BENCH_MICRO_COMMON_H */

@@ -6,8 +6,15 @@
  * What is measured
  * ----------------
  * Per table size (1Ki, 64Ki, 1Mi entries, learned on port 0, VID 0):
- *   insert         fdb_learn_rcu() of new MACs, growing an empty table to
- *                  the size (repeated on fresh tables for small sizes);
+ *   insert         fdb_learn_rcu() of new MACs, growing a new table to the
+ *                  size (repeated on fresh tables for small sizes); the
+ *                  table resizes only when fdb_maintain() is called, and
+ *                  the loop calls it as the daemon's ageing thread would,
+ *                  between batches (every 64Ki inserts and once after),
+ *                  outside any read-side section, with that time kept
+ *                  out of the figure: "maint ms/fill" is what it took per
+ *                  table filled (liburcu does large resizes on helper
+ *                  threads: wall time, with every CPU allowed);
  *   lookup-hit     fdb_lookup_rcu() of a MAC drawn at random among those
  *                  present;
  *   lookup-miss    fdb_lookup_rcu() of MACs that are not there;
@@ -23,24 +30,27 @@
  *
  * Ageing at 1Mi entries, two threads (this machine has two cores):
  * a lookup thread does random lookups of present MACs continuously and
- * times each one with the TSC; the main thread calls fdb_age() on the
- * full table - first repeatedly with nothing expiring (the scan every
- * ageing tick does), then once with everything expiring.  The lookup
- * thread's throughput and latency (p50, p99, p99.9, max, and the longest
- * gap between two of its lookups: a stall anywhere in its loop) are kept
- * per phase: before any scan, during the scans that keep everything, and
- * during the scan that removes everything.  Both threads are registered
- * QSBR threads: the lookup thread announces a quiescent state after every
- * burst, the main thread calls fdb_age() online and outside a read-side
- * section (fdb.h) and goes offline whenever it sleeps.
+ * times each one with the TSC; the main thread plays the daemon's ageing
+ * thread on the full table (filled as above, grown by fdb_maintain()):
+ * at each tick fdb_maintain() (nothing to do at 1 entry a bucket) and
+ * fdb_age() - first repeatedly with nothing expiring (the scan every
+ * ageing tick does), then once with everything expiring, and then one
+ * more fdb_maintain(), which shrinks the emptied table back to the
+ * 65536 buckets it started with.  The lookup thread's throughput and
+ * latency (p50, p99, p99.9, max, and the longest gap between two of its
+ * lookups: a stall anywhere in its loop) are kept per phase: before any
+ * scan, during the scans that keep everything, during the scan that
+ * removes everything, and during the shrink.  Both threads are
+ * registered QSBR threads: the lookup thread announces a quiescent state
+ * after every burst, the main thread calls fdb_age() and fdb_maintain()
+ * online and outside a read-side section (fdb.h) and goes offline
+ * whenever it sleeps.
  *
- * The "buckets" row is the hash table's bucket count once its resizes
- * settled, "lost/latent" how many of the tables built for that size had
- * liburcu lose a resize (built again: insert rounds are redone, not
- * timed) or end with the flag stuck at the right size (kept): see
- * bench/micro_common.h.  "other CPUs" is what other processes used
- * meanwhile; the ageing figures need both cores and mean little when it
- * is high.
+ * The "buckets" row is the hash table's bucket count (fdb_get_stats())
+ * of the table the lookups and learns ran on, "resizes/fill" how many
+ * times fdb_maintain() resized a table as it filled.  "other CPUs" is what
+ * other processes used meanwhile; the ageing figures need both cores and
+ * mean little when it is high.
  *
  *   build/bench/micro_fdb [--quick] [--json PATH] [--cpu N|-1]
  */
@@ -55,8 +65,6 @@
 #define BURST		32
 #define N_SIZES		3
 #define MAX_SCANS	256
-#define MAX_REBUILDS	5	/* tables built again: resize lost */
-#define LOST_MS		500	/* a resize pending so long is lost */
 
 static const uint32_t sizes[N_SIZES] = { 1024, 65536, 1048576 };
 
@@ -72,16 +80,19 @@ static uint64_t now_ms(void)
 
 /* ---- filling a table ---- */
 
-enum fill_result {
-	FILL_OK,
-	FILL_WRONG,		/* a learn that was not FDB_LEARN_NEW */
-	FILL_LOST,		/* the table's resize was lost: given up */
-};
+/* The CPU the measuring thread is pinned to (-1: none), for
+ * mc_maintain() to put back. */
+static int pinned_cpu = -1;
 
-/* Learn entries [0, @n) on port 0 at @when: new ones. */
-static enum fill_result fill(struct fdb *fdb, uint32_t n, uint64_t when)
+/*
+ * Learn entries [0, @n) on port 0 at @when, on a table made for it (and
+ * @m initialised) by the caller: every one new, or false.  Every 64Ki
+ * inserts, and once at the end, the ager's turn: fdb_maintain() when a
+ * resize is due, its time summed in @m.
+ */
+static bool fill(struct fdb *fdb, uint32_t n, uint64_t when,
+		 struct mc_maint *m)
 {
-	struct mc_lfht_watch watch = { 0 };
 	uint8_t mac[MC_ETH_ALEN];
 	uint64_t bad = 0;
 
@@ -94,46 +105,28 @@ static enum fill_result fill(struct fdb *fdb, uint32_t n, uint64_t when)
 		}
 		rcu_read_unlock();
 		rcu_quiescent_state();
-		if ((i & 0xffff) == 0 && mc_lfht_stuck(fdb, &watch, LOST_MS))
-			return FILL_LOST;
+		if ((i & (MC_MAINTAIN_EVERY - 1)) == 0)
+			mc_maintain(fdb, pinned_cpu, m);
 	}
-	return bad ? FILL_WRONG : FILL_OK;
+	mc_maintain(fdb, pinned_cpu, m);
+	return !bad;
 }
 
-/*
- * A table of @n entries learned at @when whose resizes completed: one
- * whose resize was lost (bench/micro_common.h) is built again, up to
- * MAX_REBUILDS times; *@lost counts those.  NULL when out of memory.
- */
-static struct fdb *full_table(uint32_t n, uint64_t when, unsigned int *lost,
-			      struct mc_lfht_info *info)
+/* A table of @n entries learned at @when, sized by fdb_maintain().  NULL
+ * when out of memory or a learn went wrong. */
+static struct fdb *full_table(uint32_t n, uint64_t when)
 {
-	struct fdb *fdb;
+	struct fdb *fdb = fdb_create(0);
+	struct mc_maint m;
 
-	for (;;) {
-		enum fill_result fr;
-
-		fdb = fdb_create(0);
-		if (!fdb)
-			return NULL;
-		fr = fill(fdb, n, when);
-		if (fr == FILL_WRONG) {
-			fdb_destroy(fdb);
-			return NULL;
-		}
-		*info = mc_lfht_settle(fdb, LOST_MS);
-		if (fr == FILL_OK && !mc_lfht_lost(info))
-			return fdb;
-		if (*lost >= MAX_REBUILDS) {
-			fprintf(stderr, "Error: %d tables of %" PRIu32
-				" entries in a row lost a resize\n",
-				MAX_REBUILDS, n);
-			fdb_destroy(fdb);
-			return NULL;
-		}
+	if (!fdb)
+		return NULL;
+	mc_maint_init(&m, fdb);
+	if (!fill(fdb, n, when, &m)) {
 		fdb_destroy(fdb);
-		++*lost;
+		return NULL;
 	}
+	return fdb;
 }
 
 /* ---- the operations ---- */
@@ -246,19 +239,17 @@ static void run_op(struct fdb *fdb, uint32_t n, enum op op, double seconds,
 struct size_result {
 	uint32_t n;
 	unsigned int insert_rounds;
-	unsigned int insert_lost;	/* rounds that lost a resize */
-	unsigned int insert_latent;	/* rounds that ended latent */
-	unsigned int rebuilds;		/* full tables built again */
+	unsigned int insert_resizes;	/* per round */
+	struct mc_times insert_maint;	/* fdb_maintain(), all rounds */
+	unsigned long buckets;		/* the table the other ops ran on */
 	double other_cpus;		/* other processes' load meanwhile */
-	struct mc_lfht_info lfht;	/* the table the other ops ran on */
 	struct op_result op[N_OPS];
 };
 
 /*
  * Insert: grow fresh tables to @n, enough rounds for @min_ops in all (at
- * most 64).  A round whose table lost a resize is counted, not timed, and
- * run again (MAX_REBUILDS times at most).  Then a full table for the
- * other operations.
+ * most 64), the ager's fdb_maintain() calls left out of the time.  Then
+ * a full table for the other operations.
  */
 static struct fdb *run_insert(struct size_result *sr, uint64_t min_ops)
 {
@@ -271,34 +262,33 @@ static struct fdb *run_insert(struct size_result *sr, uint64_t min_ops)
 	if (rounds > 64)
 		rounds = 64;
 	memset(r, 0, sizeof(*r));
+	memset(&sr->insert_maint, 0, sizeof(sr->insert_maint));
 	for (unsigned int k = 0; k < rounds; k++) {
 		struct mc_times t0, d;
-		struct mc_lfht_info info;
-		enum fill_result fr;
+		struct mc_maint m;
+		bool ok;
 
 		fdb = fdb_create(0);
 		if (!fdb)
 			return NULL;
+		mc_maint_init(&m, fdb);
 		t0 = mc_times_now();
-		fr = fill(fdb, sr->n, now_ms());
+		ok = fill(fdb, sr->n, now_ms(), &m);
 		d = mc_times_since(&t0);
-		info = mc_lfht_settle(fdb, LOST_MS);
+		d = mc_times_sub(&d, &m.spent);
 		fdb_destroy(fdb);
-		sr->insert_latent += mc_lfht_latent(&info);
-		if (fr == FILL_LOST || mc_lfht_lost(&info)) {
-			if (++sr->insert_lost <= MAX_REBUILDS)
-				k--;
-			continue;
-		}
-		r->wrong += fr == FILL_WRONG;
-		r->t.wall_ns += d.wall_ns;
-		r->t.thread_ns += d.thread_ns;
-		r->t.process_ns += d.process_ns;
+		r->wrong += !ok;
+		mc_times_add(&r->t, &d);
+		mc_times_add(&sr->insert_maint, &m.spent);
+		sr->insert_resizes = m.resizes;
 		r->ops += sr->n;
 	}
-	sr->insert_rounds = (unsigned int)(r->ops / sr->n);
+	sr->insert_rounds = rounds;
 	op_finish(r);
-	return full_table(sr->n, now_ms(), &sr->rebuilds, &sr->lfht);
+	fdb = full_table(sr->n, now_ms());
+	if (fdb)
+		sr->buckets = mc_fdb_buckets(fdb);
+	return fdb;
 }
 
 /* ---- ageing while looking up ---- */
@@ -310,13 +300,15 @@ enum phase {
 	PH_BASE2,
 	PH_SCAN_EXPIRE,		/* fdb_age() removes everything */
 	PH_AFTER,		/* the table is empty; frees pending */
+	PH_SHRINK,		/* fdb_maintain() shrinks the table */
 	PH_DONE,
 	N_PHASES,
 };
 
 static const char *const phase_names[N_PHASES] = {
 	"warm-up", "lookups alone", "during keep-all scans", "lookups alone 2",
-	"during expire-all scan", "after expiry", "done",
+	"during expire-all scan", "after expiry", "during shrink",
+	"done",
 };
 
 struct phase_stats {
@@ -390,8 +382,12 @@ struct scan {
 
 struct ageing_result {
 	uint32_t n;
-	struct mc_lfht_info lfht;
-	unsigned int rebuilds;		/* tables rebuilt: resize lost */
+	unsigned long buckets;		/* as the scans ran */
+	struct mc_maint grow;		/* filling: the ager's resizes */
+	double fill_ms;			/* filling, all of it (wall) */
+	unsigned long shrink_to;	/* buckets after the shrink */
+	unsigned int shrink_resizes;
+	double shrink_ms;		/* its fdb_maintain() (wall) */
 	double timer_overhead_ns;	/* an empty timed region, median */
 	unsigned int n_keep;
 	struct scan keep[MAX_SCANS];
@@ -449,6 +445,7 @@ static int run_ageing(struct ageing_result *ar, uint32_t n, bool quick,
 	unsigned int base_ms = quick ? 300 : 1000;
 	struct looker *lk = calloc(1, sizeof(*lk));
 	struct mc_times t0;
+	struct mc_maint m;
 	pthread_t thread;
 	uint64_t w0;
 	int err;
@@ -458,9 +455,15 @@ static int run_ageing(struct ageing_result *ar, uint32_t n, bool quick,
 	ar->lk = lk;
 	ar->n = n;
 	ar->timer_overhead_ns = timer_overhead_ns();
-	lk->fdb = full_table(n, t_fill, &ar->rebuilds, &ar->lfht);
+	w0 = mc_wall_ns();
+	lk->fdb = fdb_create(0);
 	if (!lk->fdb)
 		return -ENOMEM;
+	mc_maint_init(&ar->grow, lk->fdb);
+	if (!fill(lk->fdb, n, t_fill, &ar->grow))
+		return -EINVAL;
+	ar->fill_ms = (mc_wall_ns() - w0) / 1e6;
+	ar->buckets = mc_fdb_buckets(lk->fdb);
 	lk->n = n;
 	lk->cpu = cpu;
 
@@ -476,10 +479,14 @@ static int run_ageing(struct ageing_result *ar, uint32_t n, bool quick,
 	idle_ms(base_ms);
 
 	/* Scans that keep everything: now - seen is 1 s, ageing 300 s. */
+	mc_maint_init(&m, lk->fdb);
+	m.floor = ar->grow.floor;
 	set_phase(lk, PH_SCAN_KEEP);
 	t0 = mc_times_now();
 	w0 = t0.wall_ns;
 	do {
+		/* The ager's tick: maintain (nothing to do), then scan. */
+		mc_maintain(lk->fdb, -1, &m);
 		ar->keep[ar->n_keep++] = one_scan(lk->fdb, t_fill + 1000,
 						  300000);
 		rcu_quiescent_state();
@@ -500,6 +507,16 @@ static int run_ageing(struct ageing_result *ar, uint32_t n, bool quick,
 
 	set_phase(lk, PH_AFTER);
 	idle_ms(300);
+
+	/* The next tick: 16 times too many buckets, shrink. */
+	set_phase(lk, PH_SHRINK);
+	mc_maint_init(&m, lk->fdb);
+	m.floor = ar->grow.floor;
+	w0 = mc_wall_ns();
+	mc_maintain(lk->fdb, -1, &m);
+	ar->shrink_ms = (mc_wall_ns() - w0) / 1e6;
+	ar->shrink_resizes = m.resizes;
+	ar->shrink_to = mc_fdb_buckets(lk->fdb);
 	set_phase(lk, PH_DONE);
 	rcu_thread_offline();
 	pthread_join(thread, NULL);
@@ -537,6 +554,13 @@ static struct phase_view phase_view(const struct phase_stats *st)
 	return v;
 }
 
+/* The ager's fdb_maintain() time, wall, per table filled. */
+static double maint_ms_per_fill(const struct size_result *sr)
+{
+	return sr->insert_rounds ? sr->insert_maint.wall_ns / 1e6 /
+				   sr->insert_rounds : 0;
+}
+
 static void print_sizes(const struct size_result *res, unsigned int n_res)
 {
 	printf("%-14s", "ns/op (CPU)");
@@ -553,22 +577,14 @@ static void print_sizes(const struct size_result *res, unsigned int n_res)
 	for (unsigned int s = 0; s < n_res; s++)
 		printf(" %12.2f", 1e3 / res[s].op[OP_LOOKUP_HIT].ns_per_op);
 	printf("\n%-14s", "buckets");
-	for (unsigned int s = 0; s < n_res; s++) {
-		char buf[64];
-
-		printf(" %12s", mc_lfht_str(&res[s].lfht, buf, sizeof(buf)));
-	}
-	printf("\n%-14s", "lost/latent");
-	for (unsigned int s = 0; s < n_res; s++) {
-		char buf[48];
-
-		snprintf(buf, sizeof(buf), "%u/%u of %u",
-			 res[s].insert_lost + res[s].rebuilds,
-			 res[s].insert_latent,
-			 res[s].insert_rounds + res[s].insert_lost +
-				 res[s].rebuilds + 1);
-		printf(" %12s", buf);
-	}
+	for (unsigned int s = 0; s < n_res; s++)
+		printf(" %12lu", res[s].buckets);
+	printf("\n%-14s", "resizes/fill");
+	for (unsigned int s = 0; s < n_res; s++)
+		printf(" %12u", res[s].insert_resizes);
+	printf("\n%-14s", "maint ms/fill");
+	for (unsigned int s = 0; s < n_res; s++)
+		printf(" %12.1f", maint_ms_per_fill(&res[s]));
 	printf("\n%-14s", "other CPUs");
 	for (unsigned int s = 0; s < n_res; s++)
 		printf(" %12.2f", res[s].other_cpus);
@@ -578,16 +594,16 @@ static void print_sizes(const struct size_result *res, unsigned int n_res)
 static void print_ageing(const struct ageing_result *ar)
 {
 	struct scan sorted[MAX_SCANS];
-	struct phase_view base, keep, expire;
-	char buf[64];
+	struct phase_view base, keep, expire, shrink;
 
 	memcpy(sorted, ar->keep, ar->n_keep * sizeof(*sorted));
 	qsort(sorted, ar->n_keep, sizeof(*sorted), cmp_scan);
-	printf("\nageing at %" PRIu32 " entries (buckets %s, %u tables built "
-	       "again: resize lost), timer overhead %.0f ns per timed lookup, "
-	       "other processes %.2f CPUs:\n", ar->n,
-	       mc_lfht_str(&ar->lfht, buf, sizeof(buf)), ar->rebuilds,
-	       ar->timer_overhead_ns, mc_other_cpus(&ar->keep_times));
+	printf("\nageing at %" PRIu32 " entries (%lu buckets: filled in %.0f "
+	       "ms, %u resizes by fdb_maintain() taking %.1f ms), timer "
+	       "overhead %.0f ns per timed lookup, other processes %.2f "
+	       "CPUs:\n", ar->n, ar->buckets, ar->fill_ms, ar->grow.resizes,
+	       ar->grow.spent.wall_ns / 1e6, ar->timer_overhead_ns,
+	       mc_other_cpus(&ar->keep_times));
 	printf("  keep-all scan: %u scans, %.1f ms median (%.1f-%.1f), "
 	       "%.1f ns/entry, CPU %.1f ms median\n", ar->n_keep,
 	       sorted[ar->n_keep / 2].wall_ms, sorted[0].wall_ms,
@@ -599,6 +615,9 @@ static void print_ageing(const struct ageing_result *ar)
 	       ar->expire.wall_ms, ar->expire.cpu_ms, ar->expire.removed,
 	       ar->expire.wall_ms * 1e6 / ar->n,
 	       100.0 * ar->expire_times.process_ns / ar->expire_times.wall_ns);
+	printf("  shrink: fdb_maintain() on the emptied table, %lu -> %lu "
+	       "buckets, %.1f ms\n", ar->buckets, ar->shrink_to,
+	       ar->shrink_ms);
 	printf("  %-24s %8s %8s %8s %8s %10s %10s %6s\n", "lookup thread",
 	       "Mops/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "max gap",
 	       "hits");
@@ -612,11 +631,13 @@ static void print_ageing(const struct ageing_result *ar)
 	base = phase_view(&ar->lk->st[PH_BASE]);
 	keep = phase_view(&ar->lk->st[PH_SCAN_KEEP]);
 	expire = phase_view(&ar->lk->st[PH_SCAN_EXPIRE]);
+	shrink = phase_view(&ar->lk->st[PH_SHRINK]);
 	printf("  during keep-all scans: throughput %.2fx, p99.9 %.2fx, "
 	       "max gap %.0f us; during expire-all: throughput %.2fx, max "
-	       "gap %.0f us\n", keep.mops / base.mops, keep.p999 / base.p999,
+	       "gap %.0f us; during the shrink: max gap %.0f us\n",
+	       keep.mops / base.mops, keep.p999 / base.p999,
 	       keep.max_gap / 1e3, expire.mops / base.mops,
-	       expire.max_gap / 1e3);
+	       expire.max_gap / 1e3, shrink.max_gap / 1e3);
 }
 
 static void json_phase(FILE *f, const char *key, const struct phase_stats *st)
@@ -637,7 +658,7 @@ static int write_json(const char *path, const struct size_result *res,
 	struct scan sorted[MAX_SCANS];
 	static const char *const keys[N_PHASES] = {
 		"warm", "base", "keep_scan", "base2", "expire_scan", "after",
-		"done",
+		"shrink", "done",
 	};
 
 	if (!f) {
@@ -651,13 +672,12 @@ static int write_json(const char *path, const struct size_result *res,
 		cpu, BURST);
 	for (unsigned int s = 0; s < n_res; s++) {
 		fprintf(f, "%s{\"entries\":%" PRIu32 ",\"insert_rounds\":%u,"
-			"\"insert_lost_resizes\":%u,\"insert_latent_resizes\":"
-			"%u,\"lost_resize_rebuilds\":%u,\"other_cpus\":%.3f,",
+			"\"buckets\":%lu,\"insert_resizes_per_fill\":%u,"
+			"\"insert_maintain_ms_per_fill\":%.3f,"
+			"\"other_cpus\":%.3f,\"ops\":{",
 			s ? "," : "", res[s].n, res[s].insert_rounds,
-			res[s].insert_lost, res[s].insert_latent,
-			res[s].rebuilds, res[s].other_cpus);
-		mc_json_lfht(f, "lfht", &res[s].lfht);
-		fprintf(f, ",\"ops\":{");
+			res[s].buckets, res[s].insert_resizes,
+			maint_ms_per_fill(&res[s]), res[s].other_cpus);
 		for (unsigned int op = 0; op < N_OPS; op++) {
 			const struct op_result *r = &res[s].op[op];
 
@@ -674,12 +694,15 @@ static int write_json(const char *path, const struct size_result *res,
 	if (ar && ar->n_keep) {
 		memcpy(sorted, ar->keep, ar->n_keep * sizeof(*sorted));
 		qsort(sorted, ar->n_keep, sizeof(*sorted), cmp_scan);
-		fprintf(f, ",\"ageing\":{\"entries\":%" PRIu32 ",\"lost_resize_"
-			"rebuilds\":%u,\"other_cpus_keep\":%.3f,\"other_cpus_"
-			"expire\":%.3f,", ar->n, ar->rebuilds,
-			mc_other_cpus(&ar->keep_times),
+		fprintf(f, ",\"ageing\":{\"entries\":%" PRIu32 ",\"buckets\":"
+			"%lu,\"fill_ms\":%.3f,\"fill_resizes\":%u,"
+			"\"fill_maintain_ms\":%.3f,\"shrink_to_buckets\":%lu,"
+			"\"shrink_ms\":%.3f,\"other_cpus_keep\":%.3f,"
+			"\"other_cpus_expire\":%.3f", ar->n, ar->buckets,
+			ar->fill_ms, ar->grow.resizes,
+			ar->grow.spent.wall_ns / 1e6, ar->shrink_to,
+			ar->shrink_ms, mc_other_cpus(&ar->keep_times),
 			mc_other_cpus(&ar->expire_times));
-		mc_json_lfht(f, "lfht", &ar->lfht);
 		fprintf(f, ",\"timer_overhead_ns\":%.1f,\"keep_scans\":%u,"
 			"\"keep_scan_ms_median\":%.3f,"
 			"\"keep_scan_ms_min\":%.3f,\"keep_scan_ms_max\":%.3f,"
@@ -798,6 +821,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "warning: cannot pin to CPU %ld\n", cpu);
 		cpu = -1;
 	}
+	pinned_cpu = (int)cpu;
 	memset(res, 0, sizeof(res));
 	for (unsigned int s = 0; s < N_SIZES; s++) {
 		struct size_result *sr = &res[s];
@@ -823,6 +847,13 @@ int main(int argc, char **argv)
 					sr->op[op].wrong);
 				ok = false;
 			}
+		/* fdb_maintain() keeps at most one entry a bucket. */
+		if (sr->buckets < sr->n) {
+			fprintf(stderr, "Error: %lu buckets for %" PRIu32
+				" entries after fdb_maintain()\n",
+				sr->buckets, sr->n);
+			ok = false;
+		}
 		fdb_destroy(fdb);
 	}
 	print_sizes(res, N_SIZES);
@@ -830,14 +861,9 @@ int main(int argc, char **argv)
 	if (ageing) {
 		/* The main thread ages from wherever the scheduler puts it;
 		 * the lookup thread takes the pinned CPU. */
-		if (cpu >= 0) {
-			cpu_set_t all;
-
-			CPU_ZERO(&all);
-			for (int c = 0; c < mc_ncpus(); c++)
-				CPU_SET(c, &all);
-			sched_setaffinity(0, sizeof(all), &all);
-		}
+		if (cpu >= 0)
+			mc_unpin();
+		pinned_cpu = -1;
 		ar = calloc(1, sizeof(*ar));
 		if (!ar || run_ageing(ar, sizes[N_SIZES - 1], quick,
 				      (int)cpu)) {
@@ -845,6 +871,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		print_ageing(ar);
+		if (ar->buckets < ar->n || ar->expire.removed != ar->n ||
+		    ar->shrink_to != ar->grow.floor ||
+		    ar->lk->st[PH_BASE].hits != ar->lk->st[PH_BASE].ops) {
+			fprintf(stderr, "Error: ageing: %lu buckets for %" PRIu32
+				" entries, %u expired, shrunk to %lu buckets "
+				"(want %lu), %" PRIu64 " of %" PRIu64 " lookups "
+				"hit before\n", ar->buckets, ar->n,
+				ar->expire.removed, ar->shrink_to,
+				ar->grow.floor, ar->lk->st[PH_BASE].hits,
+				ar->lk->st[PH_BASE].ops);
+			ok = false;
+		}
 	}
 	if (json && write_json(json, res, N_SIZES, ar, quick, seconds,
 			       (int)cpu))

@@ -268,7 +268,7 @@ static bool dp_vlan_member(const struct dp_conf *conf, uint32_t port,
 /* The cache slot of @key. */
 static struct dp_l2c_ent *dp_l2c_slot(struct dp_worker *w, uint64_t key)
 {
-	return &w->l2c[(key * 0x9e3779b97f4a7c15ULL) >> 54 &
+	return &w->l2c[(key * 0x9e3779b97f4a7c15ULL) >> 52 &
 		       (DP_L2C_SIZE - 1)];
 }
 

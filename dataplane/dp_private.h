@@ -61,7 +61,7 @@ struct dp_uring;
  * DP_L2C_REFRESH_MS ago, on the same port, is not learned again: the
  * table's last-seen time lags by at most that much.
  */
-#define DP_L2C_SIZE		1024		/* entries, a power of 2 */
+#define DP_L2C_SIZE		4096		/* entries, a power of 2 */
 #define DP_L2C_REFRESH_MS	200
 struct dp_l2c_ent {
 	uint64_t key;

@@ -66,11 +66,18 @@ struct fdb {
 
 uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN])
 {
-	uint64_t key = 0;
+	uint32_t hi;
+	uint16_t lo;
 
-	/* The MAC's six bytes, big-endian, in the low 48 bits. */
-	memcpy((uint8_t *)&key + 2, mac, FDB_MAC_LEN);
-	return be64toh(key) | (uint64_t)vid << 48;
+	/*
+	 * The MAC's six bytes, big-endian, in the low 48 bits.  Two loads
+	 * of the sizes they are: six bytes stored into a word and read
+	 * back whole would stall on store forwarding, every frame.
+	 */
+	memcpy(&hi, mac, sizeof(hi));
+	memcpy(&lo, mac + 4, sizeof(lo));
+	return (uint64_t)vid << 48 | (uint64_t)be32toh(hi) << 16 |
+	       be16toh(lo);
 }
 
 static void fdb_key_split(uint64_t key, uint16_t *vid,
@@ -205,13 +212,17 @@ struct fdb *fdb_create(uint32_t max_learned)
 		return NULL;
 	memset(fdb, 0, sizeof(*fdb));
 	/*
-	 * Buckets for the whole limit from the start (65536 by default: a
-	 * megabyte), and no automatic resizing: liburcu 0.13 grows a table
-	 * only at 8 entries a bucket, and can lose a resize request for
-	 * good when its worker finishes before the request is marked as
-	 * launched.  fdb_maintain() resizes from the ager instead.
+	 * Buckets for the limit, up to FDB_START_BUCKETS (a small table
+	 * stays in the caches; 65536 buckets are a megabyte), and no
+	 * automatic resizing: liburcu 0.13 grows a table only at 8 entries
+	 * a bucket, and can lose a resize request for good when its worker
+	 * finishes before the request is marked as launched.
+	 * fdb_maintain() resizes from the ager instead, to the size needed
+	 * at once.
 	 */
-	fdb->min_buckets = fdb_pow2(max_learned ? max_learned : 65536);
+	fdb->min_buckets = fdb_pow2(max_learned && max_learned <
+					    FDB_START_BUCKETS ?
+					    max_learned : FDB_START_BUCKETS);
 	fdb->n_buckets = fdb->min_buckets;
 	fdb->ht = cds_lfht_new(fdb->min_buckets, FDB_MIN_BUCKETS, 0, 0, NULL);
 	if (!fdb->ht) {

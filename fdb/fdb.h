@@ -43,6 +43,7 @@
 #define FDB_NO_PORT UINT32_MAX	/* lookup miss; also "any port" in flush */
 #define FDB_ANY_VID UINT16_MAX	/* "any VLAN" in flush */
 #define FDB_MIN_BUCKETS 1024
+#define FDB_START_BUCKETS 4096
 #define FDB_MAX_BUCKETS (1ul << 24)
 
 /* Entry flags: bit numbers in one word. */
