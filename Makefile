@@ -13,7 +13,8 @@ PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
 
-PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0 liburing
+PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0 liburing \
+	libpcap
 CFLAGS  ?= -O2 -g
 override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
 override CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -34,7 +35,7 @@ endif
 # that shows each is there.
 DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
 	libnl-route-3-dev:libnl-route-3.0 libnl-3-dev:libnl-3.0 check:check \
-	liburing-dev:liburing
+	liburing-dev:liburing libpcap-dev:libpcap
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 
@@ -44,7 +45,7 @@ DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c dataplane/obs.c 
 	dataplane/port_mem.c dataplane/port_tap.c $(VLAN_SRC)
 CTL_SRC  := cli/ctl_wire.c
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
-	switch/log.c
+	switch/log.c switch/observe.c
 CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))

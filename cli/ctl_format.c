@@ -3,6 +3,7 @@
  */
 #include "cli/ctl_format.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,7 +132,8 @@ static void text_field(FILE *out, const struct ctl_record *rec,
 	/* The record's name comes bare: the MAC of an entry, the port name
 	 * of a port. */
 	if (!strcmp(key, "mac") ||
-	    (!strcmp(key, "ifname") && strcmp(rec->kind, "fdb"))) {
+	    (!strcmp(key, "ifname") && strcmp(rec->kind, "fdb") &&
+	     strcmp(rec->kind, "capture"))) {
 		fputs(f->value, out);
 		return;
 	}
@@ -191,6 +193,244 @@ static const char *field(const struct ctl_record *rec, const char *key)
 	const struct ctl_field *f = ctl_record_get(rec, key);
 
 	return f ? f->value : NULL;
+}
+
+/* One word (or a few) of a line, a space before all but the first. */
+__attribute__((format(printf, 3, 4)))
+static void put_word(FILE *out, bool *first, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!*first)
+		fputc(' ', out);
+	*first = false;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+/* A list's words, separated by spaces. */
+static void put_list_words(FILE *out, const char *list)
+{
+	for (; *list; list++)
+		fputc(*list == ',' ? ' ' : *list, out);
+}
+
+static bool is_known(const char *key, const char *const *known)
+{
+	for (; *known; known++)
+		if (!strcmp(key, *known))
+			return true;
+	return false;
+}
+
+/* The fields a kind's own format does not know, so that text shows all
+ * the daemon sent, as "key value". */
+static void put_unknown(FILE *out, const struct ctl_record *rec,
+			const char *const *known, bool *first)
+{
+	for (unsigned int i = 0; i < rec->n_fields; i++) {
+		const struct ctl_field *f = &rec->fields[i];
+
+		if (!is_stat(f) && !is_known(f->key, known))
+			text_field(out, rec, f, first);
+	}
+}
+
+/*
+ * A trace, one line, the fields present in this order:
+ *   12:00:01.000123 tap0 60 02:00:00:00:00:0a > ff:ff:ff:ff:ff:ff
+ *   ethertype 0x0806 vlan 10 untagged pcp 0 learn new lookup broadcast
+ *   flood -> tap1:untagged tap3:tagged
+ */
+static void trace_text(FILE *out, const struct ctl_record *rec)
+{
+	static const char *const known[] = {
+		"time", "ifname", "len", "src", "dst", "ethertype", "vlan",
+		"vlan_in", "pcp", "learn", "learn_from", "lookup",
+		"lookup_ifname", "verdict", "drop", "egress", NULL,
+	};
+	const char *src = field(rec, "src"), *dst = field(rec, "dst");
+	const char *verdict = field(rec, "verdict");
+	const char *drop = field(rec, "drop");
+	const char *egress = field(rec, "egress");
+	const char *v;
+	bool first = true;
+
+	if ((v = field(rec, "time")))
+		put_word(out, &first, "%s", v);
+	if ((v = field(rec, "ifname")))
+		put_word(out, &first, "%s", v);
+	if ((v = field(rec, "len")))
+		put_word(out, &first, "%s", v);
+	if (src || dst)
+		put_word(out, &first, "%s > %s", src ? src : "?",
+			 dst ? dst : "?");
+	if ((v = field(rec, "ethertype")))
+		put_word(out, &first, "ethertype %s", v);
+	if ((v = field(rec, "vlan")))
+		put_word(out, &first, "vlan %s", v);
+	if ((v = field(rec, "vlan_in")))
+		put_word(out, &first, "%s", v);
+	if ((v = field(rec, "pcp")))
+		put_word(out, &first, "pcp %s", v);
+	if ((v = field(rec, "learn")))
+		put_word(out, &first, "learn %s", v);
+	if ((v = field(rec, "learn_from")))
+		put_word(out, &first, "from %s", v);
+	if ((v = field(rec, "lookup")))
+		put_word(out, &first, "lookup %s", v);
+	if ((v = field(rec, "lookup_ifname")))
+		put_word(out, &first, "%s", v);
+	/* The drop reason says the verdict. */
+	if (drop)
+		put_word(out, &first, "drop %s", drop);
+	else if (verdict)
+		put_word(out, &first, "%s", verdict);
+	put_unknown(out, rec, known, &first);
+	if (egress && egress[0]) {
+		put_word(out, &first, "->");
+		fputc(' ', out);
+		put_list_words(out, egress);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * A frame, as the seed's program dumps one:
+ *   12:00:01.000123 tap0 rx
+ *   Read Bytes: 90
+ *   33 33 00 00 00 16 46 41 -- 65 57 4e 3b 86 dd 60 00
+ *   00 00 00 00 00 01 ff 57 -- 4e 3b 00
+ *   (10 more bytes not shown)          only when caplen < len
+ *   (an empty line)
+ */
+static void frame_text(FILE *out, const struct ctl_record *rec)
+{
+	static const char *const known[] = {
+		"time", "ifname", "dir", "len", "caplen", "hex", NULL,
+	};
+	const char *hex = field(rec, "hex"), *len = field(rec, "len");
+	const char *caplen = field(rec, "caplen");
+	unsigned long long n_bytes, n_caught;
+	const char *v;
+	bool first = true;
+
+	if (!hex)
+		hex = "";
+	n_caught = strlen(hex) / 2;
+	if (caplen)
+		n_caught = strtoull(caplen, NULL, 10);
+	n_bytes = len ? strtoull(len, NULL, 10) : n_caught;
+
+	if ((v = field(rec, "time")))
+		put_word(out, &first, "%s", v);
+	if ((v = field(rec, "ifname")))
+		put_word(out, &first, "%s", v);
+	if ((v = field(rec, "dir")))
+		put_word(out, &first, "%s", v);
+	put_unknown(out, rec, known, &first);
+	if (!first)
+		fputc('\n', out);
+	fprintf(out, "Read Bytes: %llu\n", n_bytes);
+	for (size_t i = 0; hex[2 * i] && hex[2 * i + 1]; i++) {
+		if (i % 16 == 8)
+			fputs(" -- ", out);
+		else if (i % 16)
+			fputc(' ', out);
+		fprintf(out, "%.2s", hex + 2 * i);
+		if (i % 16 == 15 || !hex[2 * i + 2] || !hex[2 * i + 3])
+			fputc('\n', out);
+	}
+	if (n_bytes > n_caught)
+		fprintf(out, "(%llu more bytes not shown)\n",
+			n_bytes - n_caught);
+	fputc('\n', out);
+}
+
+/*
+ * An event, as bridge monitor prints it, after its time:
+ *   12:00:01.000123 learned 02:00:00:00:00:0a dev tap0 vlan 10
+ *   12:00:01.000123 moved 02:00:00:00:00:0a dev tap1 vlan 10 from tap0
+ *   12:00:01.000123 added 02:00:00:00:00:0b dev tap0 static sticky
+ *   12:00:01.000123 port down tap0
+ *   12:00:01.000123 lost 12 events
+ */
+static void event_text(FILE *out, const struct ctl_record *rec)
+{
+	static const char *const fdb_known[] = {
+		"object", "event", "time", "mac", "ifname", "vlan", "flags",
+		"from", NULL,
+	};
+	static const char *const other_known[] = {
+		"object", "event", "time", "ifname", NULL,
+	};
+	static const char *const lost_known[] = {
+		"object", "event", "time", "count", NULL,
+	};
+	const char *object = field(rec, "object");
+	const char *event = field(rec, "event");
+	const char *count = field(rec, "count");
+	const char *const *known = other_known;
+	const char *v;
+	bool first = true;
+
+	if ((v = field(rec, "time")))
+		put_word(out, &first, "%s", v);
+	if (!object || !strcmp(object, "fdb")) {
+		known = fdb_known;
+		if (event)
+			put_word(out, &first, "%s", event);
+		if ((v = field(rec, "mac")))
+			put_word(out, &first, "%s", v);
+		if ((v = field(rec, "ifname")))
+			put_word(out, &first, "dev %s", v);
+		if ((v = field(rec, "vlan")))
+			put_word(out, &first, "vlan %s", v);
+		if ((v = field(rec, "flags")) && v[0]) {
+			put_word(out, &first, "%s", "");
+			put_list_words(out, v);
+		}
+		if ((v = field(rec, "from")))
+			put_word(out, &first, "from %s", v);
+	} else if (!strcmp(object, "monitor") && event &&
+		   !strcmp(event, "lost")) {
+		known = lost_known;
+		put_word(out, &first, "lost %s events",
+			 count ? count : "?");
+	} else {
+		/* port added tap0 */
+		put_word(out, &first, "%s", object);
+		if (event)
+			put_word(out, &first, "%s", event);
+		if ((v = field(rec, "ifname")))
+			put_word(out, &first, "%s", v);
+	}
+	put_unknown(out, rec, known, &first);
+	fputc('\n', out);
+}
+
+static void record_text(FILE *out, const struct ctl_record *rec, bool stats)
+{
+	if (!strcmp(rec->kind, "trace"))
+		trace_text(out, rec);
+	else if (!strcmp(rec->kind, "frame"))
+		frame_text(out, rec);
+	else if (!strcmp(rec->kind, "event"))
+		event_text(out, rec);
+	else
+		text_record(out, rec, stats);
+}
+
+void ctl_format_record(FILE *out, const struct ctl_record *rec, bool json,
+		       bool stats)
+{
+	if (json) {
+		json_record(out, rec, stats);
+		fputc('\n', out);
+	} else {
+		record_text(out, rec, stats);
+	}
 }
 
 /*
@@ -288,7 +528,7 @@ void ctl_format(FILE *out, const struct ctl_response *resp, bool json,
 	}
 	if (!json) {
 		for (unsigned int i = 0; i < resp->n_records; i++)
-			text_record(out, &resp->records[i], stats);
+			record_text(out, &resp->records[i], stats);
 		return;
 	}
 	if (single) {

@@ -199,51 +199,85 @@ static int resp_add_field(struct ctl_response *resp, char type, char *kv)
 	return 0;
 }
 
+/*
+ * Read one line into *@buf, without its newline.  Returns its length, or
+ * -EPROTO when the text ends before a newline (or holds a NUL byte),
+ * -EINTR when a signal interrupted the read.
+ */
+static ssize_t read_line(FILE *in, char **buf, size_t *size)
+{
+	ssize_t len;
+
+	errno = 0;
+	len = getline(buf, size, in);
+	if (len < 0)
+		return errno == EINTR ? -EINTR : -EPROTO;
+	if (!len || (*buf)[len - 1] != '\n')
+		return -EPROTO;
+	(*buf)[--len] = '\0';
+	if (strlen(*buf) != (size_t)len)
+		return -EPROTO;
+	return len;
+}
+
+/*
+ * Apply one line of a response (obj, a field, error or status) to @resp.
+ * Returns 0, 1 when it was the status and the empty line after it was
+ * read too, or -errno.
+ */
+static int resp_line(FILE *in, struct ctl_response *resp, char **buf,
+		     size_t *size)
+{
+	char *line = *buf;
+	size_t len = strlen(line);
+
+	if (!strncmp(line, "obj ", 4)) {
+		if (!line[4])
+			return -EPROTO;
+		return resp_add_record(resp, line + 4);
+	}
+	if (!strncmp(line, "error ", 6)) {
+		free(resp->error);
+		resp->error = strdup(line + 6);
+		return resp->error ? 0 : -ENOMEM;
+	}
+	if (!strncmp(line, "status ", 7)) {
+		const char *num = line + 7;
+		char *end;
+		long status;
+		ssize_t n;
+
+		errno = 0;
+		status = strtol(num, &end, 10);
+		if (end == num || *end || errno || status > 0 ||
+		    status < -4095)
+			return -EPROTO;
+		resp->status = status;
+		/* The empty line must follow. */
+		n = read_line(in, buf, size);
+		if (n < 0)
+			return n;
+		return n == 0 ? 1 : -EPROTO;
+	}
+	if (len > 2 && line[1] == ' ')
+		return resp_add_field(resp, line[0], line + 2);
+	return -EPROTO;
+}
+
 int ctl_response_parse(FILE *in, struct ctl_response *resp)
 {
 	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int err = -EPROTO;
+	size_t size = 0;
+	int err;
 
 	memset(resp, 0, sizeof(*resp));
-	while ((len = getline(&line, &cap, in)) > 0) {
-		if (line[len - 1] != '\n')
-			break;
-		line[--len] = '\0';
-		if (!strncmp(line, "obj ", 4)) {
-			err = resp_add_record(resp, line + 4);
-		} else if (!strncmp(line, "error ", 6)) {
-			free(resp->error);
-			resp->error = strdup(line + 6);
-			err = resp->error ? 0 : -ENOMEM;
-		} else if (!strncmp(line, "status ", 7)) {
-			const char *num = line + 7;
-			char *end;
-			long status;
+	do {
+		ssize_t len = read_line(in, &line, &size);
 
-			errno = 0;
-			status = strtol(num, &end, 10);
-			err = end == num || *end || errno || status > 0 ||
-			      status < -4095 ? -EPROTO : 0;
-			resp->status = status;
-			if (!err) {
-				/* The empty line must follow. */
-				len = getline(&line, &cap, in);
-				err = len == 1 && line[0] == '\n' ? 0 : -EPROTO;
-				free(line);
-				return err;
-			}
-		} else if (len > 2 && line[1] == ' ') {
-			err = resp_add_field(resp, line[0], line + 2);
-		} else {
-			err = -EPROTO;
-		}
-		if (err)
-			break;
-	}
+		err = len < 0 ? (int)len : resp_line(in, resp, &line, &size);
+	} while (!err);
 	free(line);
-	return err ? err : -EPROTO;
+	return err == 1 ? 0 : err;
 }
 
 void ctl_response_free(struct ctl_response *resp)
@@ -270,4 +304,136 @@ const struct ctl_field *ctl_record_get(const struct ctl_record *rec,
 		if (!strcmp(rec->fields[i].key, key))
 			return &rec->fields[i];
 	return NULL;
+}
+
+void ctl_put_stream(FILE *out)
+{
+	fputs("stream\n", out);
+}
+
+void ctl_put_end(FILE *out)
+{
+	fputs(".\n", out);
+}
+
+void ctl_stream_init(struct ctl_stream *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+/* The record a stream is in the middle of: one with no dot yet. */
+static bool record_open(const struct ctl_stream *st)
+{
+	return st->streaming && st->resp.n_records;
+}
+
+int ctl_stream_next(FILE *in, struct ctl_stream *st)
+{
+	if (st->ended)
+		return 0;
+	/* The record returned last time has been printed. */
+	if (st->streaming) {
+		int status = st->resp.status;
+		char *error = st->resp.error;
+
+		st->resp.error = NULL;
+		ctl_response_free(&st->resp);
+		st->resp.status = status;
+		st->resp.error = error;
+	}
+	for (;;) {
+		ssize_t len = read_line(in, &st->line, &st->line_size);
+		const char *line = st->line;
+		int err;
+
+		if (len < 0)
+			return len;
+		if (!st->started) {
+			st->started = true;
+			if (!strcmp(line, "stream")) {
+				st->streaming = true;
+				continue;
+			}
+			/* An ordinary response: this line is its first. */
+		}
+		if (st->streaming) {
+			if (!strcmp(line, "."))
+				return record_open(st) ? 1 : -EPROTO;
+			if (!strcmp(line, "stream"))
+				return -EPROTO;
+			/* A record ends with its dot, not with the next
+			 * record or the status. */
+			if (record_open(st) && (!strncmp(line, "obj ", 4) ||
+						!strncmp(line, "error ", 6) ||
+						!strncmp(line, "status ", 7)))
+				return -EPROTO;
+		}
+		err = resp_line(in, &st->resp, &st->line, &st->line_size);
+		if (err < 0)
+			return err;
+		if (err == 1) {
+			st->ended = true;
+			return 0;
+		}
+	}
+}
+
+void ctl_stream_free(struct ctl_stream *st)
+{
+	ctl_response_free(&st->resp);
+	free(st->line);
+	memset(st, 0, sizeof(*st));
+}
+
+/* iproute2's matches(): @arg is a non-empty prefix of @keyword. */
+static bool matches(const char *arg, const char *keyword)
+{
+	size_t len = strlen(arg);
+
+	return len && !strncmp(arg, keyword, len);
+}
+
+void ctl_words_free(char **words)
+{
+	if (!words)
+		return;
+	for (char **w = words; *w; w++)
+		free(*w);
+	free(words);
+}
+
+char **ctl_request_abs_paths(int argc, char *const argv[], const char *cwd)
+{
+	const char *path_key = NULL;
+	char **words = calloc(argc + 1, sizeof(*words));
+	int first = 0;
+
+	if (!words)
+		return NULL;
+	/* Every word after the command is a keyword and its value. */
+	if (argc > 0 && matches(argv[0], "capture")) {
+		path_key = "file";
+		first = 2;
+	} else if (argc > 0 && matches(argv[0], "explain")) {
+		path_key = "pcap";
+		first = 1;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *word = argv[i];
+		bool relative = path_key && i > first && (i - first) % 2 &&
+				!strcmp(argv[i - 1], path_key) &&
+				word[0] != '/';
+
+		if (relative && asprintf(&words[i], "%s%s%s", cwd,
+					 cwd[0] && cwd[strlen(cwd) - 1] == '/' ?
+					 "" : "/", word) < 0)
+			words[i] = NULL;
+		else if (!relative)
+			words[i] = strdup(word);
+		if (!words[i]) {
+			ctl_words_free(words);
+			return NULL;
+		}
+	}
+	return words;
 }

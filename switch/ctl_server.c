@@ -28,6 +28,8 @@
 
 #include "cli/ctl_wire.h"
 
+#include <pcap/pcap.h>
+
 struct sw_ctl {
 	struct sw *sw;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -42,6 +44,8 @@ struct req {
 	int argc;
 	char **argv;
 	FILE *out;
+	int fd;			/* the client */
+	bool handed_off;	/* a stream session owns @fd now */
 	char error[256];
 };
 
@@ -967,6 +971,333 @@ struct cmd {
 	int (*fn)(struct req *r);
 };
 
+/* ---- watching: capture, trace, explain, dump, monitor ---- */
+
+#define CAPTURE_SNAPLEN_DEFAULT 262144	/* as tcpdump's */
+#define EXPLAIN_PCAP_MAX 10000		/* frames explained from a file */
+
+/*
+ * The words watchers share: dev IFNAME, vlan VID, dir rx|tx|both,
+ * count N, and for captures file PATH and snaplen N.  @allowed lists the
+ * keywords the command takes.
+ */
+static int parse_obs_args(struct req *r, int i, const char *const *allowed,
+			  struct sw_obs_filter *f, const char **file)
+{
+	int err = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->port = DP_OBS_ANY_PORT;
+	snprintf(f->ifname, sizeof(f->ifname), "all");
+	f->dirs = DP_DIR_RX | DP_DIR_TX;
+	f->snaplen = CAPTURE_SNAPLEN_DEFAULT;
+	if (file)
+		*file = NULL;
+	for (; i < r->argc && !err; i++) {
+		const char *w = r->argv[i];
+		uint32_t v;
+		bool ok = false;
+
+		for (int k = 0; allowed[k]; k++)
+			ok |= !strcmp(w, allowed[k]);
+		if (!ok)
+			return invarg(r, w, "unexpected here");
+		if (!strcmp(w, "fdb")) {
+			f->fdb = true;
+			continue;
+		}
+		if (!strcmp(w, "port")) {
+			f->port_events = true;
+			continue;
+		}
+		err = need_arg(r, ++i, w);
+		if (err)
+			break;
+		if (!strcmp(w, "dev")) {
+			err = lookup_port(r, r->argv[i], &f->port);
+			if (!err)
+				snprintf(f->ifname, sizeof(f->ifname), "%s",
+					 r->argv[i]);
+		} else if (!strcmp(w, "vlan")) {
+			err = parse_vid(r, r->argv[i], &f->vid);
+		} else if (!strcmp(w, "dir")) {
+			if (!strcmp(r->argv[i], "rx"))
+				f->dirs = DP_DIR_RX;
+			else if (!strcmp(r->argv[i], "tx"))
+				f->dirs = DP_DIR_TX;
+			else if (!strcmp(r->argv[i], "both"))
+				f->dirs = DP_DIR_RX | DP_DIR_TX;
+			else
+				err = invarg(r, r->argv[i],
+					     "dir is rx, tx or both");
+		} else if (!strcmp(w, "count")) {
+			if (parse_u32(r->argv[i], UINT32_MAX, &v) || !v)
+				err = invarg(r, r->argv[i],
+					     "count is 1-4294967295");
+			f->count = v;
+		} else if (!strcmp(w, "snaplen")) {
+			if (parse_u32(r->argv[i], DP_FRAME_MAX, &v) || v < 14)
+				err = req_err(r, -EINVAL,
+					      "Error: argument \"%s\" is wrong: snaplen is 14-%u",
+					      r->argv[i], DP_FRAME_MAX);
+			f->snaplen = v;
+		} else if (!strcmp(w, "file") && file) {
+			if (r->argv[i][0] != '/')
+				err = invarg(r, r->argv[i],
+					     "the file must be an absolute path");
+			*file = r->argv[i];
+		}
+	}
+	return err;
+}
+
+static void put_capture(const struct sw_capture_info *c, void *arg)
+{
+	static const char *const states[] = {
+		"running", "done", "stopped", "error",
+	};
+	FILE *out = arg;
+
+	ctl_put_obj(out, "capture");
+	ctl_put_num(out, "id", c->id);
+	ctl_put_str(out, "ifname", c->ifname);
+	ctl_put_str(out, "dir", c->dirs == (DP_DIR_RX | DP_DIR_TX) ? "both" :
+				c->dirs == DP_DIR_RX ? "rx" : "tx");
+	if (c->vid)
+		ctl_put_num(out, "vlan", c->vid);
+	ctl_put_str(out, "file", c->file);
+	ctl_put_num(out, "snaplen", c->snaplen);
+	ctl_put_num(out, "count", c->count);
+	ctl_put_str(out, "state", c->state >= 0 && c->state < 4 ?
+				  states[c->state] : "?");
+	ctl_put_num(out, "stats.frames", c->frames);
+	ctl_put_num(out, "stats.bytes", c->bytes);
+	ctl_put_num(out, "stats.dropped", c->dropped);
+}
+
+/* `capture show` filtered to one id: what start answers with. */
+struct capture_one {
+	FILE *out;
+	unsigned int id;
+};
+
+static void put_capture_if(const struct sw_capture_info *c, void *arg)
+{
+	struct capture_one *one = arg;
+
+	if (c->id == one->id)
+		put_capture(c, one->out);
+}
+
+static int do_capture_start(struct req *r)
+{
+	struct capture_one one;
+	static const char *const allowed[] = {
+		"dev", "dir", "vlan", "file", "count", "snaplen", NULL
+	};
+	struct sw_obs_filter f;
+	const char *file, *why = "";
+	unsigned int id;
+	int err;
+
+	err = parse_obs_args(r, 2, allowed, &f, &file);
+	if (err)
+		return err;
+	if (!file)
+		return req_err(r, -EINVAL,
+			       "Error: capture start needs file PATH");
+	err = sw_capture_start_locked(r->sw, &f, file, &id, &why);
+	if (err)
+		return invarg(r, file, why);
+	one.out = r->out;
+	one.id = id;
+	sw_capture_list_locked(r->sw, put_capture_if, &one);
+	return 0;
+}
+
+static int do_capture_stop(struct req *r)
+{
+	uint32_t port = DP_OBS_ANY_PORT, id = 0;
+	int i = 2, err;
+
+	while (i < r->argc) {
+		const char *w = r->argv[i];
+
+		err = need_arg(r, i + 1, w);
+		if (err)
+			return err;
+		if (!strcmp(w, "dev"))
+			err = lookup_port(r, r->argv[i + 1], &port);
+		else if (!strcmp(w, "id"))
+			err = parse_u32(r->argv[i + 1], UINT32_MAX, &id) ||
+			      !id ? invarg(r, r->argv[i + 1],
+					   "id is a capture's number") : 0;
+		else
+			err = invarg(r, w, "unexpected here");
+		if (err)
+			return err;
+		i += 2;
+	}
+	err = sw_capture_stop_locked(r->sw, port, id, put_capture, r->out);
+	if (err == -ENOENT)
+		return req_err(r, err, "Error: no such capture");
+	return err;
+}
+
+static int do_capture_show(struct req *r)
+{
+	if (r->argc > 2)
+		return invarg(r, r->argv[2], "unexpected here");
+	sw_capture_list_locked(r->sw, put_capture, r->out);
+	return 0;
+}
+
+static int do_stream(struct req *r, enum sw_obs_kind kind,
+		     const char *const *allowed)
+{
+	struct sw_obs_filter f;
+	int err;
+
+	err = parse_obs_args(r, 1, allowed, &f, NULL);
+	if (err)
+		return err;
+	if (kind == SW_OBS_DUMP && f.port == DP_OBS_ANY_PORT)
+		return req_err(r, -EINVAL, "Error: dump needs dev IFNAME");
+	if (kind == SW_OBS_MONITOR && !f.fdb && !f.port_events)
+		f.fdb = f.port_events = true;
+	if (kind == SW_OBS_DUMP)
+		f.snaplen = DP_FRAME_MAX;
+	err = sw_stream_start_locked(r->sw, kind, &f, r->fd);
+	if (err)
+		return req_err(r, err, "Error: cannot start: %s",
+			       strerror(-err));
+	r->handed_off = true;
+	return 0;
+}
+
+static int do_trace(struct req *r)
+{
+	static const char *const allowed[] = { "dev", "vlan", "count", NULL };
+
+	return do_stream(r, SW_OBS_TRACE, allowed);
+}
+
+static int do_dump(struct req *r)
+{
+	static const char *const allowed[] = { "dev", "dir", "count", NULL };
+
+	return do_stream(r, SW_OBS_DUMP, allowed);
+}
+
+static int do_monitor(struct req *r)
+{
+	static const char *const allowed[] = {
+		"fdb", "port", "count", NULL
+	};
+
+	return do_stream(r, SW_OBS_MONITOR, allowed);
+}
+
+static int explain_one(struct req *r, uint32_t port, const uint8_t *frame,
+		       uint32_t len)
+{
+	struct dp_trace *tr = malloc(sizeof(*tr));
+	int err;
+
+	if (!tr)
+		return req_err(r, -ENOMEM, "Error: out of memory");
+	err = dp_explain(r->sw->dp, port, frame, len, tr);
+	if (!err)
+		sw_obs_put_trace(r->sw, r->out, port, tr, 0);
+	free(tr);
+	return err;
+}
+
+static int do_explain(struct req *r)
+{
+	const char *hex = NULL, *path = NULL;
+	uint32_t port = FDB_NO_PORT;
+	int i = 1, err;
+
+	while (i < r->argc) {
+		const char *w = r->argv[i];
+
+		err = need_arg(r, i + 1, w);
+		if (err)
+			return err;
+		if (!strcmp(w, "dev"))
+			err = lookup_port(r, r->argv[i + 1], &port);
+		else if (!strcmp(w, "frame"))
+			hex = r->argv[i + 1];
+		else if (!strcmp(w, "pcap"))
+			path = r->argv[i + 1];
+		else
+			err = invarg(r, w, "unexpected here");
+		if (err)
+			return err;
+		i += 2;
+	}
+	if (port == FDB_NO_PORT)
+		return req_err(r, -EINVAL, "Error: explain needs dev IFNAME");
+	if (!hex == !path)
+		return req_err(r, -EINVAL,
+			       "Error: explain needs frame HEX or pcap PATH");
+	if (hex) {
+		size_t n = strlen(hex);
+		uint8_t frame[CTL_MAX_REQUEST / 2];
+
+		if (n % 2 || n / 2 > sizeof(frame))
+			return invarg(r, hex, "not whole bytes in hex");
+		for (size_t k = 0; k < n / 2; k++) {
+			int hi = hex_digit(hex[2 * k]),
+			    lo = hex_digit(hex[2 * k + 1]);
+
+			if (hi < 0 || lo < 0)
+				return invarg(r, hex, "not hex digits");
+			frame[k] = (uint8_t)(hi << 4 | lo);
+		}
+		return explain_one(r, port, frame, n / 2);
+	}
+	{
+		char errbuf[PCAP_ERRBUF_SIZE];
+		struct pcap_pkthdr *ph;
+		const u_char *data;
+		unsigned int n = 0;
+		pcap_t *p;
+		int ret;
+
+		if (path[0] != '/')
+			return invarg(r, path,
+				      "the file must be an absolute path");
+		p = pcap_open_offline(path, errbuf);
+		if (!p)
+			return invarg(r, path, errbuf);
+		if (pcap_datalink(p) != DLT_EN10MB) {
+			pcap_close(p);
+			return invarg(r, path, "not an Ethernet capture");
+		}
+		while (n < EXPLAIN_PCAP_MAX &&
+		       (ret = pcap_next_ex(p, &ph, &data)) == 1) {
+			err = explain_one(r, port, data, ph->caplen);
+			if (err) {
+				pcap_close(p);
+				return err;
+			}
+			n++;
+		}
+		pcap_close(p);
+	}
+	return 0;
+}
+
+static const struct cmd capture_cmds[] = {
+	{ "show", do_capture_show },
+	{ "start", do_capture_start },
+	{ "stop", do_capture_stop },
+	{ NULL, NULL },
+};
+
+
 static const struct cmd port_cmds[] = {
 	{ "show", do_port_show },
 	{ "add", do_port_add },
@@ -1020,6 +1351,16 @@ static int dispatch(struct req *r)
 		return do_show(r);
 	if (matches(obj, "set"))
 		return do_set(r);
+	if (matches(obj, "capture"))
+		return dispatch_sub(r, capture_cmds);
+	if (matches(obj, "trace"))
+		return do_trace(r);
+	if (matches(obj, "explain"))
+		return do_explain(r);
+	if (matches(obj, "dump"))
+		return do_dump(r);
+	if (matches(obj, "monitor"))
+		return do_monitor(r);
 	return req_err(r, -EINVAL,
 		       "Error: unknown object \"%s\"; try \"tapswitchctl help\"",
 		       obj);
@@ -1075,11 +1416,12 @@ static int wait_request(int fd)
 	}
 }
 
-static void serve_one(struct sw_ctl *ctl, int fd)
+/* Serve one connection.  Returns false when a stream session took @fd. */
+static bool serve_one(struct sw_ctl *ctl, int fd)
 {
 	char buf[CTL_MAX_REQUEST], *argv[CTL_MAX_WORDS];
 	struct timeval tv = { .tv_sec = 2 };
-	struct req r = { .sw = ctl->sw, .argv = argv };
+	struct req r = { .sw = ctl->sw, .argv = argv, .fd = fd };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out;
@@ -1089,22 +1431,28 @@ static void serve_one(struct sw_ctl *ctl, int fd)
 	if (wait_request(fd)) {
 		sw_log(LOG_WARNING, "control: request not complete in %d ms",
 		       CTL_REQUEST_MS);
-		return;
+		return true;
 	}
 	r.argc = ctl_request_recv(fd, buf, sizeof(buf), argv, CTL_MAX_WORDS);
 	if (r.argc < 0) {
 		sw_log(LOG_WARNING, "control: bad request: %s",
 		       strerror(-r.argc));
-		return;
+		return true;
 	}
 	out = open_memstream(&text, &len);
 	if (!out)
-		return;
+		return true;
 	r.out = out;
 
 	sw_lock(ctl->sw);
 	status = dispatch(&r);
 	sw_unlock(ctl->sw);
+	if (!status && r.handed_off) {
+		/* The stream's session answers from now on. */
+		fclose(out);
+		free(text);
+		return false;
+	}
 
 	if (status) {
 		/* No partial output: an error discards any records. */
@@ -1113,7 +1461,7 @@ static void serve_one(struct sw_ctl *ctl, int fd)
 		text = NULL;
 		out = open_memstream(&text, &len);
 		if (!out)
-			return;
+			return true;
 		if (!r.error[0])
 			snprintf(r.error, sizeof(r.error), "Error: %s",
 				 strerror(-status));
@@ -1122,6 +1470,7 @@ static void serve_one(struct sw_ctl *ctl, int fd)
 	if (fclose(out) == 0)
 		write_all(fd, text, len);
 	free(text);
+	return true;
 }
 
 static void *sw_ctl_thread(void *arg)
@@ -1147,8 +1496,8 @@ static void *sw_ctl_thread(void *arg)
 		fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		serve_one(ctl, fd);
-		close(fd);
+		if (serve_one(ctl, fd))
+			close(fd);
 	}
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();

@@ -231,6 +231,8 @@ void sw_link_rescan_locked(struct sw *sw)
 				  up ? DP_PORT_UP : 0);
 		sw_log(LOG_INFO, "%s: link %s, port %s", info.name,
 		       up ? "up" : "down", up ? "forwarding" : "disabled");
+		sw_obs_port_event(sw, up ? DP_EV_PORT_UP : DP_EV_PORT_DOWN,
+				  idx[i], info.name);
 	}
 }
 

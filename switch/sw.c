@@ -55,6 +55,11 @@ int sw_init(struct sw *sw, uint32_t max_learned)
 		return -ENOMEM;
 	}
 	dp_set_port_gone_cb(sw->dp, sw_port_gone, sw);
+	if (sw_obs_init(sw)) {
+		dp_destroy(sw->dp);
+		fdb_destroy(sw->fdb);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -92,6 +97,8 @@ static void *sw_ager_thread(void *arg)
 			last_ageing_s = ageing_s;
 		}
 		rcu_offline();
+		/* Sessions that ended: out of the data path, freed. */
+		sw_obs_reap(sw);
 	}
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
@@ -132,6 +139,7 @@ void sw_fini(struct sw *sw)
 	if (sw->ager_stop_fd >= 0)
 		close(sw->ager_stop_fd);
 	sw_lock(sw);
+	sw_obs_fini_locked(sw);
 	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
 	for (unsigned int i = 0; i < n; i++)
 		sw_port_del_locked(sw, idx[i]);
@@ -230,6 +238,7 @@ int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
 	sw->was_up[index] = created || was_up;
 	sw_log(LOG_INFO, "%s: port %d added (%s)", name, index,
 	       created ? "created" : "attached to an existing tap");
+	sw_obs_port_event(sw, DP_EV_PORT_ADDED, index, port->name);
 	/* The device may not be up after all (carrier): look now. */
 	sw_link_rescan_locked(sw);
 	return 0;
@@ -255,6 +264,7 @@ int sw_port_del_locked(struct sw *sw, uint32_t index)
 	if (restore_down)
 		sw_link_set_up(devname, false, NULL);
 	sw_log(LOG_INFO, "%s: port %u removed", name, index);
+	sw_obs_port_event(sw, DP_EV_PORT_REMOVED, index, name);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <syslog.h>
 
 #include "dataplane/dp.h"
@@ -35,6 +36,7 @@
 #define SW_MAX_AGEING_S 1000000
 
 struct sw_link;
+struct sw_obs;
 
 struct sw {
 	pthread_mutex_t lock;		/* all configuration changes */
@@ -48,6 +50,8 @@ struct sw {
 	pthread_t ager;
 	int ager_stop_fd;
 	bool ager_running;
+
+	struct sw_obs *obs;		/* observe.c */
 };
 
 /*
@@ -93,6 +97,72 @@ bool sw_link_in_own_netns(struct dp_port *port);
 void sw_link_kick(struct sw *sw);
 /* Under sw->lock, online: re-read every tap's device state now. */
 void sw_link_rescan_locked(struct sw *sw);
+
+/* observe.c: captures, traces, dumps, the event monitor. */
+enum sw_obs_kind {
+	SW_OBS_CAPTURE,
+	SW_OBS_TRACE,
+	SW_OBS_DUMP,
+	SW_OBS_MONITOR,
+};
+
+/* What a watcher wants. */
+struct sw_obs_filter {
+	uint32_t port;			/* an index, or DP_OBS_ANY_PORT */
+	char ifname[IFNAMSIZ];		/* its name, or "all" */
+	uint16_t vid;			/* 0: any */
+	uint8_t dirs;			/* DP_DIR_RX | DP_DIR_TX */
+	uint32_t snaplen;
+	uint64_t count;			/* 0: until stopped */
+	bool fdb, port_events;		/* monitor */
+};
+
+/* A capture, as `capture show` reports it. */
+struct sw_capture_info {
+	unsigned int id;
+	char ifname[IFNAMSIZ];
+	uint8_t dirs;
+	uint16_t vid;
+	char file[4096];
+	uint32_t snaplen;
+	uint64_t count;
+	int state;			/* 0 running, 1 done, 2 stopped, 3 error */
+	uint64_t frames, bytes, dropped;
+};
+
+struct sw_session;
+int sw_obs_init(struct sw *sw);
+/* Under sw->lock, online: end every session (streams get their status). */
+void sw_obs_fini_locked(struct sw *sw);
+/* Any thread but the control one, offline: forget finished sessions. */
+void sw_obs_reap(struct sw *sw);
+void sw_obs_reap_locked(struct sw *sw);
+/* Under sw->lock.  Start a capture into the file @path (created, or a
+ * FIFO with a reader); 0 and *id, or -errno and *why. */
+int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
+			    const char *path, unsigned int *id,
+			    const char **why);
+/* Under sw->lock.  Stop the captures of @port (DP_OBS_ANY_PORT: any) or
+ * number @id (0: any): flush and close them, report each through @cb,
+ * and forget them.  0, or -ENOENT when none matched. */
+int sw_capture_stop_locked(struct sw *sw, uint32_t port, unsigned int id,
+			   void (*cb)(const struct sw_capture_info *, void *),
+			   void *arg);
+void sw_capture_list_locked(struct sw *sw,
+			    void (*cb)(const struct sw_capture_info *, void *),
+			    void *arg);
+void sw_capture_info_of(const struct sw_session *s,
+			struct sw_capture_info *info);
+/* Under sw->lock.  Hand the client's socket @fd to a new stream of
+ * @kind: on success the session owns it. */
+int sw_stream_start_locked(struct sw *sw, enum sw_obs_kind kind,
+			   const struct sw_obs_filter *f, int fd);
+/* Under sw->lock, online: a port event for the monitor. */
+void sw_obs_port_event(struct sw *sw, enum dp_event_kind kind,
+		       uint32_t index, const char *ifname);
+/* Online: a trace as a wire record (stream and explain share it). */
+void sw_obs_put_trace(struct sw *sw, FILE *out, uint32_t port,
+		      const struct dp_trace *tr, uint64_t ts_ns);
 
 /* ctl_server.c */
 struct sw_ctl;

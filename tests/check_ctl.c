@@ -1448,6 +1448,988 @@ START_TEST(test_text_list_words)
 }
 END_TEST
 
+/* streams */
+
+static FILE *open_text(const char *text, size_t len)
+{
+	FILE *in = fmemopen((void *)text, len, "r");
+
+	ck_assert_ptr_nonnull(in);
+	return in;
+}
+
+START_TEST(test_stream_records)
+{
+	static const char text[] =
+		"stream\n"
+		"obj trace\ns ifname=tap0\nn len=60\nl egress=tap1,tap2\n.\n"
+		"obj trace\ns ifname=tap1\n.\n"
+		"status 0\n\n";
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+	const struct ctl_record *r;
+
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert(st.streaming);
+	ck_assert_uint_eq(st.resp.n_records, 1);
+	r = &st.resp.records[0];
+	ck_assert_str_eq(r->kind, "trace");
+	ck_assert_uint_eq(r->n_fields, 3);
+	ck_assert_field(r, "ifname", CTL_STR, "tap0");
+	ck_assert_field(r, "len", CTL_NUM, "60");
+	ck_assert_field(r, "egress", CTL_LIST, "tap1,tap2");
+
+	/* The next record replaces the one before. */
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert_uint_eq(st.resp.n_records, 1);
+	r = &st.resp.records[0];
+	ck_assert_uint_eq(r->n_fields, 1);
+	ck_assert_field(r, "ifname", CTL_STR, "tap1");
+
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert(st.streaming);
+	ck_assert(st.ended);
+	ck_assert_uint_eq(st.resp.n_records, 0);
+	ck_assert_int_eq(st.resp.status, 0);
+	ck_assert_ptr_null(st.resp.error);
+	/* Ended: 0 again, and nothing read. */
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ctl_stream_free(&st);
+	ctl_stream_free(&st);	/* twice is harmless */
+	fclose(in);
+}
+END_TEST
+
+START_TEST(test_stream_empty)
+{
+	static const char text[] = "stream\nstatus 0\n\n";
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert(st.streaming);
+	ck_assert_uint_eq(st.resp.n_records, 0);
+	ctl_stream_free(&st);
+	fclose(in);
+}
+END_TEST
+
+/* The switch stopped: an error and a status after the last record. */
+START_TEST(test_stream_error_at_end)
+{
+	static const char text[] =
+		"stream\n"
+		"obj event\ns object=port\ns event=up\ns ifname=tap0\n.\n"
+		"error Error: the switch stopped\n"
+		"status -108\n\n";
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert_field(&st.resp.records[0], "event", CTL_STR, "up");
+	ck_assert_ptr_null(st.resp.error);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert_uint_eq(st.resp.n_records, 0);
+	ck_assert_int_eq(st.resp.status, -108);
+	ck_assert_str_eq(st.resp.error, "Error: the switch stopped");
+	ctl_stream_free(&st);
+	fclose(in);
+}
+END_TEST
+
+/* A refused stream request, and any ordinary response: no "stream"
+ * line, all records at the end. */
+START_TEST(test_stream_not_a_stream)
+{
+	static const char refused[] =
+		"error Error: argument \"tap9\" is wrong: no such port\n"
+		"status -19\n\n";
+	static const char ordinary[] =
+		"obj capture\nn id=1\ns state=running\n"
+		"obj capture\nn id=2\ns state=done\n"
+		"status 0\n\n";
+	struct ctl_stream st;
+	FILE *in;
+
+	in = open_text(refused, strlen(refused));
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert(!st.streaming);
+	ck_assert_uint_eq(st.resp.n_records, 0);
+	ck_assert_int_eq(st.resp.status, -19);
+	ck_assert_str_eq(st.resp.error,
+			 "Error: argument \"tap9\" is wrong: no such port");
+	ctl_stream_free(&st);
+	fclose(in);
+
+	in = open_text(ordinary, strlen(ordinary));
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert(!st.streaming);
+	ck_assert_int_eq(st.resp.status, 0);
+	ck_assert_uint_eq(st.resp.n_records, 2);
+	ck_assert_field(&st.resp.records[0], "id", CTL_NUM, "1");
+	ck_assert_field(&st.resp.records[1], "state", CTL_STR, "done");
+	ctl_stream_free(&st);
+	fclose(in);
+}
+END_TEST
+
+/* The reader stops at the end of the response and reads no further. */
+START_TEST(test_stream_reads_no_further)
+{
+	static const char text[] = "stream\nobj a\n.\nstatus 0\n\nnext";
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert_int_eq(fgetc(in), 'n');
+	ctl_stream_free(&st);
+	fclose(in);
+}
+END_TEST
+
+/* What the daemon builds with ctl_put_stream() and ctl_put_end(). */
+static void put_stream_two(FILE *out)
+{
+	static const char *const egress[] = { "tap1:untagged", NULL };
+
+	ctl_put_stream(out);
+	ctl_put_obj(out, "trace");
+	ctl_put_str(out, "ifname", "tap0");
+	ctl_put_list(out, "egress", egress);
+	ctl_put_end(out);
+	ctl_put_obj(out, "event");
+	ctl_put_str(out, "object", "port");
+	ctl_put_end(out);
+	ctl_put_status(out, 0, NULL);
+}
+
+START_TEST(test_stream_wire_roundtrip)
+{
+	struct ctl_stream st;
+	struct mem m;
+	char *text;
+	FILE *in;
+
+	mem_open(&m);
+	put_stream_two(m.f);
+	text = mem_close(&m);
+	ck_assert_str_eq(text, "stream\n"
+			       "obj trace\ns ifname=tap0\n"
+			       "l egress=tap1:untagged\n.\n"
+			       "obj event\ns object=port\n.\n"
+			       "status 0\n\n");
+	in = open_text(text, strlen(text));
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert_str_eq(st.resp.records[0].kind, "trace");
+	ck_assert_field(&st.resp.records[0], "egress", CTL_LIST,
+			"tap1:untagged");
+	ck_assert_int_eq(ctl_stream_next(in, &st), 1);
+	ck_assert_str_eq(st.resp.records[0].kind, "event");
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ctl_stream_free(&st);
+	fclose(in);
+	free(text);
+}
+END_TEST
+
+/*
+ * Records arriving in pieces through a pipe, split inside lines, as a
+ * socket delivers them.  The writer (a child) waits for our word after
+ * each record's dot: ctl_stream_next() must return the record without
+ * waiting for more.  If it waited, the child's alarm ends it, the pipe
+ * closes and the reader gets -EPROTO instead of hanging.
+ */
+static const struct {
+	const char *text;
+	bool wait;		/* for the reader's word after this piece */
+} pieces[] = {
+	{ "stre", false },
+	{ "am\nobj tr", false },
+	{ "ace\ns ifname=ta", false },
+	{ "p0\nn len=6", false },
+	{ "0\nl egress=tap1,", false },
+	{ "tap2\n.", false },
+	{ "\n", true },
+	{ "obj trace\ns ifname=tap1\n", false },
+	{ "n len=64\n.\n", true },
+	/* A record and the beginning of the end in one piece. */
+	{ "obj trace\ns ifname=tap2\n.\nerror Error: the", true },
+	{ " switch stopped\nstat", false },
+	{ "us 0\n", false },
+	{ "\n", false },
+};
+
+static void write_pieces(int data_fd, int ack_fd)
+{
+	alarm(10);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		const char *t = pieces[i].text;
+		char ack;
+
+		if (write(data_fd, t, strlen(t)) != (ssize_t)strlen(t))
+			_exit(1);
+		if (pieces[i].wait) {
+			if (read(ack_fd, &ack, 1) != 1)
+				_exit(1);
+		} else {
+			usleep(2000);
+		}
+	}
+	_exit(0);
+}
+
+START_TEST(test_stream_pieces)
+{
+	static const char *const want_ifname[] = { "tap0", "tap1", "tap2" };
+	int data[2], ack[2], status;
+	struct ctl_stream st;
+	pid_t pid;
+	FILE *in;
+
+	ck_assert_int_eq(pipe(data), 0);
+	ck_assert_int_eq(pipe(ack), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(data[0]);
+		close(ack[1]);
+		write_pieces(data[1], ack[0]);
+	}
+	close(data[1]);
+	close(ack[0]);
+	in = fdopen(data[0], "r");
+	ck_assert_ptr_nonnull(in);
+
+	ctl_stream_init(&st);
+	for (int i = 0; i < 3; i++) {
+		int got = ctl_stream_next(in, &st);
+
+		ck_assert_msg(got == 1, "record %d: got %d, want 1", i, got);
+		ck_assert_field(&st.resp.records[0], "ifname", CTL_STR,
+				want_ifname[i]);
+		if (i == 0)
+			ck_assert_field(&st.resp.records[0], "egress",
+					CTL_LIST, "tap1,tap2");
+		if (i == 1)
+			ck_assert_field(&st.resp.records[0], "len", CTL_NUM,
+					"64");
+		ck_assert_int_eq(write(ack[1], "k", 1), 1);
+	}
+	ck_assert_int_eq(ctl_stream_next(in, &st), 0);
+	ck_assert_int_eq(st.resp.status, 0);
+	ck_assert_str_eq(st.resp.error, "Error: the switch stopped");
+	ctl_stream_free(&st);
+	fclose(in);
+	close(ack[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* Not a well-formed stream: -EPROTO, after the good records before. */
+static const char *const stream_malformed[] = {
+	"",
+	"stream\n",				/* EOF */
+	"stream",
+	"stream\nobj trace\ns a=b\n",		/* EOF inside a record */
+	"stream\nobj trace\ns a=b\n.",		/* dot without newline */
+	"stream\nobj trace\ns a=b\nstatus 0\n\n",	/* no dot */
+	"stream\nobj trace\nobj trace\n.\nstatus 0\n\n",
+	"stream\nobj trace\nerror oops\n.\nstatus 0\n\n",
+	"stream\n.\nstatus 0\n\n",		/* a dot without a record */
+	"stream\nobj a\n.\n.\nstatus 0\n\n",
+	"stream\ns a=b\n.\nstatus 0\n\n",	/* a field outside */
+	"stream\nobj a\n.\ns a=b\nstatus 0\n\n",
+	"stream\nstream\nstatus 0\n\n",
+	"stream\nobj a\n.\nstatus 0\n",		/* no empty line */
+	"stream\nobj a\n.\nstatus 0\nx\n",
+	"stream\nobj a\n.\nstatus 1\n\n",
+	"stream\nobj a\n.\nstatus x\n\n",
+	"stream\nobj a\nn len=x\n.\nstatus 0\n\n",
+	"stream\nobj a\nb on=2\n.\nstatus 0\n\n",
+	"stream\nobj a\nx k=v\n.\nstatus 0\n\n",
+	"stream\nobj a\n. \nstatus 0\n\n",
+	"stream\nobj a\n.x\nstatus 0\n\n",
+	"stream\nobj \n.\nstatus 0\n\n",	/* no kind */
+	"stream\nobj a\n\n.\nstatus 0\n\n",	/* an empty line inside */
+	".\nstatus 0\n\n",			/* a dot outside a stream */
+	"obj a\n.\nstatus 0\n\n",
+	"Stream\nstatus 0\n\n",
+	"obj a\nstream\nstatus 0\n\n",
+};
+
+START_TEST(test_stream_malformed)
+{
+	const char *text = stream_malformed[_i];
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+	int err, n = 0;
+
+	ctl_stream_init(&st);
+	while ((err = ctl_stream_next(in, &st)) == 1)
+		ck_assert_int_lt(++n, 10);
+	ctl_stream_free(&st);
+	fclose(in);
+	ck_assert_msg(err == -EPROTO, "input %d \"%s\": got %d, want -EPROTO",
+		      _i, text, err);
+}
+END_TEST
+
+/* A NUL byte inside a line: -EPROTO for both readers. */
+START_TEST(test_stream_nul_byte)
+{
+	static const char stream_text[] =
+		"stream\nobj tr\0ace\n.\nstatus 0\n\n";
+	static const char resp_text[] = "obj fdb\ns mac=a\0b\nstatus 0\n\n";
+	struct ctl_response resp;
+	struct ctl_stream st;
+	FILE *in;
+
+	in = open_text(stream_text, sizeof(stream_text) - 1);
+	ctl_stream_init(&st);
+	ck_assert_int_eq(ctl_stream_next(in, &st), -EPROTO);
+	ctl_stream_free(&st);
+	fclose(in);
+
+	in = open_text(resp_text, sizeof(resp_text) - 1);
+	ck_assert_int_eq(ctl_response_parse(in, &resp), -EPROTO);
+	ctl_response_free(&resp);
+	fclose(in);
+}
+END_TEST
+
+/*
+ * Every record of the stream @text through ctl_format_record(), as
+ * tapswitchctl prints them; a static buffer, valid until the next call.
+ */
+static const char *stream_output(const char *text, bool json, bool stats)
+{
+	static char out[1 << 16];
+	FILE *in = open_text(text, strlen(text));
+	struct ctl_stream st;
+	struct mem m;
+	char *got;
+	int err;
+
+	mem_open(&m);
+	ctl_stream_init(&st);
+	while ((err = ctl_stream_next(in, &st)) == 1)
+		ctl_format_record(m.f, &st.resp.records[0], json, stats);
+	ctl_stream_free(&st);
+	fclose(in);
+	got = mem_close(&m);
+	ck_assert_uint_lt(m.len, sizeof(out));
+	memcpy(out, got, m.len + 1);
+	free(got);
+	ck_assert_msg(err == 0, "the stream ends with %d:\n%s", err, text);
+	return out;
+}
+
+/* Each line of @text is a valid JSON object: JSON Lines. */
+static void ck_assert_json_lines(const char *text, unsigned int n_lines)
+{
+	const char *line = text;
+	unsigned int n = 0;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		char one[4096];
+
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_uint_lt((size_t)(nl - line), sizeof(one));
+		memcpy(one, line, nl - line);
+		one[nl - line] = '\0';
+		ck_assert_msg(one[0] == '{' && json_valid(one),
+			      "line %u is not a JSON object: %s", n, one);
+		n++;
+		line = nl + 1;
+	}
+	ck_assert_uint_eq(n, n_lines);
+}
+
+/* trace */
+
+#define TRACE_FLOOD							\
+	"obj trace\n"							\
+	"s ifname=tap0\n"						\
+	"s time=12:00:01.000123\n"					\
+	"n len=60\n"							\
+	"s src=02:00:00:00:00:0a\n"					\
+	"s dst=ff:ff:ff:ff:ff:ff\n"					\
+	"s ethertype=0x0806\n"						\
+	"s vlan_in=untagged\n"						\
+	"n vlan=10\n"							\
+	"n pcp=0\n"							\
+	"s learn=new\n"							\
+	"s lookup=broadcast\n"						\
+	"l egress=tap1:untagged,tap3:tagged\n"				\
+	"s verdict=flood\n"						\
+	".\n"
+#define TRACE_MOVED							\
+	"obj trace\n"							\
+	"s ifname=tap2\n"						\
+	"s time=12:00:01.000200\n"					\
+	"n len=102\n"							\
+	"s src=02:00:00:00:00:0a\n"					\
+	"s dst=02:00:00:00:00:0b\n"					\
+	"s ethertype=0x8100\n"						\
+	"s vlan_in=tagged\n"						\
+	"n vlan=10\n"							\
+	"n pcp=5\n"							\
+	"s learn=moved\n"						\
+	"s learn_from=tap0\n"						\
+	"s lookup=hit\n"						\
+	"s lookup_ifname=tap1\n"					\
+	"l egress=tap1:tagged\n"					\
+	"s verdict=forward\n"						\
+	".\n"
+/* Explain: no time; dropped at the VLAN filter, before learning. */
+#define TRACE_DROP							\
+	"obj trace\n"							\
+	"s ifname=tap2\n"						\
+	"n len=64\n"							\
+	"s src=02:00:00:00:00:0b\n"					\
+	"s dst=02:00:00:00:00:0a\n"					\
+	"s ethertype=0x8100\n"						\
+	"s vlan_in=tagged\n"						\
+	"n vlan=30\n"							\
+	"n pcp=0\n"							\
+	"l egress=\n"							\
+	"s verdict=drop\n"						\
+	"s drop=vlan\n"							\
+	".\n"
+/* VLAN filtering off: no VLAN fields, egress ports bare. */
+#define TRACE_NOFILTER							\
+	"obj trace\n"							\
+	"s ifname=tap1\n"						\
+	"s time=09:30:00.500000\n"					\
+	"n len=98\n"							\
+	"s src=02:00:00:00:00:0b\n"					\
+	"s dst=02:00:00:00:00:0a\n"					\
+	"s ethertype=0x0800\n"						\
+	"s learn=refreshed\n"						\
+	"s lookup=hit\n"						\
+	"s lookup_ifname=tap0\n"					\
+	"l egress=tap0\n"						\
+	"s verdict=forward\n"						\
+	".\n"
+#define TRACE_RUNT							\
+	"obj trace\n"							\
+	"s ifname=tap0\n"						\
+	"s time=09:30:01.000001\n"					\
+	"n len=10\n"							\
+	"l egress=\n"							\
+	"s verdict=drop\n"						\
+	"s drop=runt\n"							\
+	".\n"
+
+#define TRACE_FLOOD_TEXT						\
+	"12:00:01.000123 tap0 60 02:00:00:00:00:0a > ff:ff:ff:ff:ff:ff "\
+	"ethertype 0x0806 vlan 10 untagged pcp 0 learn new lookup "	\
+	"broadcast flood -> tap1:untagged tap3:tagged\n"
+#define TRACE_DROP_TEXT							\
+	"tap2 64 02:00:00:00:00:0b > 02:00:00:00:00:0a ethertype 0x8100 "\
+	"vlan 30 tagged pcp 0 drop vlan\n"
+
+START_TEST(test_trace_text_all_fields)
+{
+	ck_assert_str_eq(stream_output("stream\n" TRACE_FLOOD "status 0\n\n",
+				       false, false), TRACE_FLOOD_TEXT);
+	ck_assert_str_eq(stream_output("stream\n" TRACE_MOVED "status 0\n\n",
+				       false, false),
+			 "12:00:01.000200 tap2 102 02:00:00:00:00:0a > "
+			 "02:00:00:00:00:0b ethertype 0x8100 vlan 10 tagged "
+			 "pcp 5 learn moved from tap0 lookup hit tap1 "
+			 "forward -> tap1:tagged\n");
+}
+END_TEST
+
+START_TEST(test_trace_text_drop)
+{
+	ck_assert_str_eq(stream_output("stream\n" TRACE_DROP "status 0\n\n",
+				       false, false), TRACE_DROP_TEXT);
+	ck_assert_str_eq(stream_output("stream\n" TRACE_RUNT "status 0\n\n",
+				       false, false),
+			 "09:30:01.000001 tap0 10 drop runt\n");
+}
+END_TEST
+
+START_TEST(test_trace_text_no_filtering)
+{
+	ck_assert_str_eq(stream_output("stream\n" TRACE_NOFILTER
+				       "status 0\n\n", false, false),
+			 "09:30:00.500000 tap1 98 02:00:00:00:00:0b > "
+			 "02:00:00:00:00:0a ethertype 0x0800 learn refreshed "
+			 "lookup hit tap0 forward -> tap0\n");
+}
+END_TEST
+
+/* Each record printed as it comes; a field the format does not know is
+ * shown before the egress list; -s shows no stats in a trace line. */
+START_TEST(test_trace_text_stream_unknown)
+{
+	ck_assert_str_eq(stream_output("stream\n" TRACE_FLOOD TRACE_DROP
+				       "status 0\n\n", false, true),
+			 TRACE_FLOOD_TEXT TRACE_DROP_TEXT);
+	ck_assert_str_eq(stream_output("stream\nobj trace\ns ifname=tap0\n"
+				       "n len=60\ns verdict=flood\n"
+				       "n stats.x=1\nb new_thing=1\n"
+				       "l egress=tap1\n.\nstatus 0\n\n",
+				       false, true),
+			 "tap0 60 flood new_thing on -> tap1\n");
+}
+END_TEST
+
+/* explain: an ordinary response of traces, one line each; -j an array. */
+START_TEST(test_trace_explain_response)
+{
+	static const char text[] = TRACE_DROP TRACE_NOFILTER "status 0\n\n";
+	char wire[4096];
+	struct ctl_response resp;
+	const char *got;
+	char *dot;
+
+	/* The same records without their dots. */
+	snprintf(wire, sizeof(wire), "%s", text);
+	while ((dot = strstr(wire, "\n.\n")))
+		memmove(dot + 1, dot + 3, strlen(dot + 3) + 1);
+	ck_assert_int_eq(parse_text(wire, &resp), 0);
+	ck_assert_uint_eq(resp.n_records, 2);
+	got = format(&resp, false, false, false);
+	ck_assert_str_eq(got, TRACE_DROP_TEXT
+			 "09:30:00.500000 tap1 98 02:00:00:00:00:0b > "
+			 "02:00:00:00:00:0a ethertype 0x0800 learn refreshed "
+			 "lookup hit tap0 forward -> tap0\n");
+	got = format(&resp, true, false, false);
+	ctl_response_free(&resp);
+	ck_assert_str_eq(got,
+			 "[{\"ifname\":\"tap2\",\"len\":64,"
+			 "\"src\":\"02:00:00:00:00:0b\","
+			 "\"dst\":\"02:00:00:00:00:0a\","
+			 "\"ethertype\":\"0x8100\",\"vlan_in\":\"tagged\","
+			 "\"vlan\":30,\"pcp\":0,\"egress\":[],"
+			 "\"verdict\":\"drop\",\"drop\":\"vlan\"},"
+			 "{\"ifname\":\"tap1\",\"time\":\"09:30:00.500000\","
+			 "\"len\":98,\"src\":\"02:00:00:00:00:0b\","
+			 "\"dst\":\"02:00:00:00:00:0a\","
+			 "\"ethertype\":\"0x0800\",\"learn\":\"refreshed\","
+			 "\"lookup\":\"hit\",\"lookup_ifname\":\"tap0\","
+			 "\"egress\":[\"tap0\"],\"verdict\":\"forward\"}]\n");
+	ck_assert(json_valid(got));
+}
+END_TEST
+
+START_TEST(test_trace_json_lines)
+{
+	const char *got = stream_output("stream\n" TRACE_FLOOD TRACE_DROP
+					"status 0\n\n", true, false);
+
+	ck_assert_str_eq(got,
+			 "{\"ifname\":\"tap0\",\"time\":\"12:00:01.000123\","
+			 "\"len\":60,\"src\":\"02:00:00:00:00:0a\","
+			 "\"dst\":\"ff:ff:ff:ff:ff:ff\","
+			 "\"ethertype\":\"0x0806\",\"vlan_in\":\"untagged\","
+			 "\"vlan\":10,\"pcp\":0,\"learn\":\"new\","
+			 "\"lookup\":\"broadcast\","
+			 "\"egress\":[\"tap1:untagged\",\"tap3:tagged\"],"
+			 "\"verdict\":\"flood\"}\n"
+			 "{\"ifname\":\"tap2\",\"len\":64,"
+			 "\"src\":\"02:00:00:00:00:0b\","
+			 "\"dst\":\"02:00:00:00:00:0a\","
+			 "\"ethertype\":\"0x8100\",\"vlan_in\":\"tagged\","
+			 "\"vlan\":30,\"pcp\":0,\"egress\":[],"
+			 "\"verdict\":\"drop\",\"drop\":\"vlan\"}\n");
+	ck_assert_json_lines(got, 2);
+}
+END_TEST
+
+/* frame */
+
+/* An ARP request, 42 bytes. */
+#define ARP_HEX								\
+	"ffffffffffff02000000000a08060001"				\
+	"08000604000102000000000ac6120001"				\
+	"000000000000c6120002"
+
+static char *frame_stream(char *buf, size_t size, const char *hex,
+			  unsigned int len, const char *dir)
+{
+	snprintf(buf, size,
+		 "stream\nobj frame\ns ifname=tap0\ns dir=%s\n"
+		 "s time=12:00:01.000123\nn len=%u\nn caplen=%zu\n"
+		 "s hex=%s\n.\nstatus 0\n\n", dir, len, strlen(hex) / 2, hex);
+	return buf;
+}
+
+START_TEST(test_frame_text_42)
+{
+	char wire[2048];
+
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire),
+						    ARP_HEX, 42, "rx"),
+				       false, false),
+			 "12:00:01.000123 tap0 rx\n"
+			 "Read Bytes: 42\n"
+			 "ff ff ff ff ff ff 02 00 -- 00 00 00 0a 08 06 00 01\n"
+			 "08 00 06 04 00 01 02 00 -- 00 00 00 0a c6 12 00 01\n"
+			 "00 00 00 00 00 00 c6 12 -- 00 02\n"
+			 "\n");
+}
+END_TEST
+
+/* The seed's own frame, 90 bytes, prints as the seed printed it. */
+START_TEST(test_frame_text_seed)
+{
+	static const char hex[] =
+		"3333000000164641" "65574e3b86dd6000"
+		"0000002400010000" "0000000000000000"
+		"000000000000ff02" "0000000000000000"
+		"0000000000163a00" "0502000001008f00"
+		"20f8000000010400" "0000ff0200000000"
+		"000000000001ff57" "4e3b00";
+	char wire[2048];
+
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire), hex,
+						    90, "tx"),
+				       false, false),
+			 "12:00:01.000123 tap0 tx\n"
+			 "Read Bytes: 90\n"
+			 "33 33 00 00 00 16 46 41 -- 65 57 4e 3b 86 dd 60 00\n"
+			 "00 00 00 24 00 01 00 00 -- 00 00 00 00 00 00 00 00\n"
+			 "00 00 00 00 00 00 ff 02 -- 00 00 00 00 00 00 00 00\n"
+			 "00 00 00 00 00 16 3a 00 -- 05 02 00 00 01 00 8f 00\n"
+			 "20 f8 00 00 00 01 04 00 -- 00 00 ff 02 00 00 00 00\n"
+			 "00 00 00 00 00 01 ff 57 -- 4e 3b 00\n"
+			 "\n");
+}
+END_TEST
+
+/* caplen < len: the bytes not captured are counted, not shown. */
+START_TEST(test_frame_text_snapped)
+{
+	char wire[2048];
+
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire),
+			"ffffffffffff02000000000a08060001" "08000604",
+			1514, "rx"), false, false),
+			 "12:00:01.000123 tap0 rx\n"
+			 "Read Bytes: 1514\n"
+			 "ff ff ff ff ff ff 02 00 -- 00 00 00 0a 08 06 00 01\n"
+			 "08 00 06 04\n"
+			 "(1494 more bytes not shown)\n"
+			 "\n");
+	/* Row edges: exactly 16 bytes, exactly 8, none. */
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire),
+			"000102030405060708090a0b0c0d0e0f", 16, "rx"),
+			false, false),
+			 "12:00:01.000123 tap0 rx\n"
+			 "Read Bytes: 16\n"
+			 "00 01 02 03 04 05 06 07 -- 08 09 0a 0b 0c 0d 0e 0f\n"
+			 "\n");
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire),
+			"0001020304050607", 8, "tx"), false, false),
+			 "12:00:01.000123 tap0 tx\n"
+			 "Read Bytes: 8\n"
+			 "00 01 02 03 04 05 06 07\n"
+			 "\n");
+	ck_assert_str_eq(stream_output(frame_stream(wire, sizeof(wire),
+			"", 60, "rx"), false, false),
+			 "12:00:01.000123 tap0 rx\n"
+			 "Read Bytes: 60\n"
+			 "(60 more bytes not shown)\n"
+			 "\n");
+}
+END_TEST
+
+START_TEST(test_frame_json_lines)
+{
+	char wire[2048];
+	const char *got = stream_output(frame_stream(wire, sizeof(wire),
+					ARP_HEX, 42, "rx"), true, false);
+
+	ck_assert_str_eq(got,
+			 "{\"ifname\":\"tap0\",\"dir\":\"rx\","
+			 "\"time\":\"12:00:01.000123\",\"len\":42,"
+			 "\"caplen\":42,\"hex\":\"" ARP_HEX "\"}\n");
+	ck_assert_json_lines(got, 1);
+}
+END_TEST
+
+/* event */
+
+#define EV_TIME "s time=12:00:01.000123\n"
+#define EVENTS								\
+	"stream\n"							\
+	"obj event\ns object=fdb\ns event=learned\n" EV_TIME		\
+	"s mac=02:00:00:00:00:0a\nn vlan=10\ns ifname=tap0\n"		\
+	"l flags=\n.\n"							\
+	"obj event\ns object=fdb\ns event=moved\n" EV_TIME		\
+	"s mac=02:00:00:00:00:0a\nn vlan=10\ns ifname=tap1\n"		\
+	"s from=tap0\nl flags=\n.\n"					\
+	"obj event\ns object=fdb\ns event=aged\n" EV_TIME		\
+	"s mac=02:00:00:00:00:0b\ns ifname=tap1\nl flags=\n.\n"	\
+	"obj event\ns object=fdb\ns event=deleted\n" EV_TIME		\
+	"s mac=02:00:00:00:00:0c\nn vlan=20\ns ifname=tap2\n"		\
+	"l flags=static\n.\n"						\
+	"obj event\ns object=fdb\ns event=flushed\n" EV_TIME		\
+	"s mac=02:00:00:00:00:0d\ns ifname=tap2\nl flags=\n.\n"	\
+	"obj event\ns object=fdb\ns event=added\n" EV_TIME		\
+	"s mac=02:00:00:00:00:01\ns ifname=tap0\nl flags=static\n.\n"	\
+	"obj event\ns object=fdb\ns event=replaced\n" EV_TIME		\
+	"s mac=02:00:00:00:00:01\ns ifname=tap1\n"			\
+	"l flags=static,sticky\n.\n"					\
+	"obj event\ns object=port\ns event=added\n" EV_TIME		\
+	"s ifname=tap0\n.\n"						\
+	"obj event\ns object=port\ns event=up\n" EV_TIME		\
+	"s ifname=tap0\n.\n"						\
+	"obj event\ns object=port\ns event=down\n" EV_TIME		\
+	"s ifname=tap0\n.\n"						\
+	"obj event\ns object=port\ns event=removed\n" EV_TIME		\
+	"s ifname=tap0\n.\n"						\
+	"obj event\ns object=monitor\ns event=lost\n" EV_TIME		\
+	"n count=12\n.\n"						\
+	"status 0\n\n"
+
+START_TEST(test_event_text)
+{
+	ck_assert_str_eq(stream_output(EVENTS, false, false),
+		"12:00:01.000123 learned 02:00:00:00:00:0a dev tap0 vlan 10\n"
+		"12:00:01.000123 moved 02:00:00:00:00:0a dev tap1 vlan 10 "
+		"from tap0\n"
+		"12:00:01.000123 aged 02:00:00:00:00:0b dev tap1\n"
+		"12:00:01.000123 deleted 02:00:00:00:00:0c dev tap2 vlan 20 "
+		"static\n"
+		"12:00:01.000123 flushed 02:00:00:00:00:0d dev tap2\n"
+		"12:00:01.000123 added 02:00:00:00:00:01 dev tap0 static\n"
+		"12:00:01.000123 replaced 02:00:00:00:00:01 dev tap1 static "
+		"sticky\n"
+		"12:00:01.000123 port added tap0\n"
+		"12:00:01.000123 port up tap0\n"
+		"12:00:01.000123 port down tap0\n"
+		"12:00:01.000123 port removed tap0\n"
+		"12:00:01.000123 lost 12 events\n");
+}
+END_TEST
+
+START_TEST(test_event_json_lines)
+{
+	const char *got = stream_output(EVENTS, true, false);
+
+	ck_assert_json_lines(got, 12);
+	ck_assert(!strncmp(got,
+			   "{\"object\":\"fdb\",\"event\":\"learned\","
+			   "\"time\":\"12:00:01.000123\","
+			   "\"mac\":\"02:00:00:00:00:0a\",\"vlan\":10,"
+			   "\"ifname\":\"tap0\",\"flags\":[]}\n"
+			   "{\"object\":\"fdb\",\"event\":\"moved\",", 150));
+	ck_assert_ptr_nonnull(strstr(got,
+			   "{\"object\":\"fdb\",\"event\":\"replaced\","
+			   "\"time\":\"12:00:01.000123\","
+			   "\"mac\":\"02:00:00:00:00:01\","
+			   "\"ifname\":\"tap1\","
+			   "\"flags\":[\"static\",\"sticky\"]}\n"));
+	ck_assert_ptr_nonnull(strstr(got,
+			   "{\"object\":\"port\",\"event\":\"down\","
+			   "\"time\":\"12:00:01.000123\","
+			   "\"ifname\":\"tap0\"}\n"));
+	ck_assert(strstr(got, "{\"object\":\"monitor\",\"event\":\"lost\","
+			      "\"time\":\"12:00:01.000123\",\"count\":12}\n"
+			      ) != NULL);
+}
+END_TEST
+
+/* capture: the generic format, the port as "dev", stats with -s. */
+#define CAPTURE_RESP							\
+	"obj capture\nn id=1\ns ifname=all\ns dir=both\n"		\
+	"s file=/tmp/all.pcap\nn snaplen=262144\nn count=0\n"		\
+	"s state=running\nn stats.frames=10\nn stats.bytes=980\n"	\
+	"n stats.dropped=0\n"						\
+	"obj capture\nn id=2\ns ifname=tap0\ns dir=rx\nn vlan=10\n"	\
+	"s file=/tmp/t.pcap\nn snaplen=96\nn count=5\ns state=done\n"	\
+	"n stats.frames=5\nn stats.bytes=300\nn stats.dropped=1\n"	\
+	"status 0\n\n"
+
+START_TEST(test_capture_format)
+{
+	struct ctl_response resp;
+	const char *got;
+
+	ck_assert_int_eq(parse_text(CAPTURE_RESP, &resp), 0);
+	got = format(&resp, false, false, false);
+	ck_assert_str_eq(got,
+			 "id 1 dev all dir both file /tmp/all.pcap "
+			 "snaplen 262144 count 0 state running\n"
+			 "id 2 dev tap0 dir rx vlan 10 file /tmp/t.pcap "
+			 "snaplen 96 count 5 state done\n");
+	got = format(&resp, false, true, false);
+	ck_assert_str_eq(got,
+			 "id 1 dev all dir both file /tmp/all.pcap "
+			 "snaplen 262144 count 0 state running\n"
+			 "    frames 10 bytes 980 dropped 0\n"
+			 "id 2 dev tap0 dir rx vlan 10 file /tmp/t.pcap "
+			 "snaplen 96 count 5 state done\n"
+			 "    frames 5 bytes 300 dropped 1\n");
+	got = format(&resp, true, true, false);
+	ctl_response_free(&resp);
+	ck_assert_str_eq(got,
+			 "[{\"id\":1,\"ifname\":\"all\",\"dir\":\"both\","
+			 "\"file\":\"/tmp/all.pcap\",\"snaplen\":262144,"
+			 "\"count\":0,\"state\":\"running\","
+			 "\"stats\":{\"frames\":10,\"bytes\":980,"
+			 "\"dropped\":0}},"
+			 "{\"id\":2,\"ifname\":\"tap0\",\"dir\":\"rx\","
+			 "\"vlan\":10,\"file\":\"/tmp/t.pcap\","
+			 "\"snaplen\":96,\"count\":5,\"state\":\"done\","
+			 "\"stats\":{\"frames\":5,\"bytes\":300,"
+			 "\"dropped\":1}}]\n");
+	ck_assert(json_valid(got));
+}
+END_TEST
+
+/* relative paths */
+
+static char **abs_paths(int argc, const char *const *w, const char *cwd)
+{
+	char **argv = words_dup(argc, w);
+	char **got = ctl_request_abs_paths(argc, argv, cwd);
+
+	words_free(argc, argv);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_null(got[argc]);
+	return got;
+}
+
+/* @want: the words expected, @argc of them. */
+static void check_abs_paths(int argc, const char *const *w, const char *cwd,
+			    const char *const *want)
+{
+	char **got = abs_paths(argc, w, cwd);
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(got[i], want[i])) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "word %d: got \"%s\", "
+				 "want \"%s\"", i, got[i], want[i]);
+			ctl_words_free(got);
+			ck_abort_msg("%s", msg);
+		}
+	}
+	ctl_words_free(got);
+}
+
+START_TEST(test_path_capture)
+{
+	static const char *const w1[] = { "capture", "start", "dev", "tap0",
+					  "file", "x.pcap", "count", "3" };
+	static const char *const r1[] = { "capture", "start", "dev", "tap0",
+					  "file", "/home/u/x.pcap", "count",
+					  "3" };
+	static const char *const w2[] = { "capture", "start", "file",
+					  "/tmp/x.pcap" };
+	static const char *const w3[] = { "capture", "start", "file",
+					  "../d/x.pcap", "snaplen", "96" };
+	static const char *const r3[] = { "capture", "start", "file",
+					  "/home/u/../d/x.pcap", "snaplen",
+					  "96" };
+	/* "file" as a port's name is not the keyword. */
+	static const char *const w4[] = { "capture", "start", "dev", "file",
+					  "file", "f" };
+	static const char *const r4[] = { "capture", "start", "dev", "file",
+					  "file", "/home/u/f" };
+	/* A prefix of the object, as the daemon accepts. */
+	static const char *const w5[] = { "cap", "st", "file", "x" };
+	static const char *const r5[] = { "cap", "st", "file", "/home/u/x" };
+	static const char *const w6[] = { "capture", "start", "dev", "tap0",
+					  "file" };
+
+	check_abs_paths(8, w1, "/home/u", r1);
+	check_abs_paths(4, w2, "/home/u", w2);
+	check_abs_paths(6, w3, "/home/u", r3);
+	check_abs_paths(6, w4, "/home/u", r4);
+	check_abs_paths(4, w5, "/home/u", r5);
+	check_abs_paths(5, w6, "/home/u", w6);
+	/* The root, or a trailing slash: no double slash. */
+	check_abs_paths(8, w1, "/", (const char *const[]){ "capture",
+			"start", "dev", "tap0", "file", "/x.pcap", "count",
+			"3" });
+	check_abs_paths(8, w1, "/home/u/", r1);
+}
+END_TEST
+
+START_TEST(test_path_explain)
+{
+	static const char *const w1[] = { "explain", "dev", "tap0", "pcap",
+					  "in.pcap" };
+	static const char *const r1[] = { "explain", "dev", "tap0", "pcap",
+					  "/srv/lab/in.pcap" };
+	static const char *const w2[] = { "explain", "dev", "tap0", "frame",
+					  "ffffffffffff02000000000a0806" };
+	static const char *const w3[] = { "e", "dev", "tap0", "pcap", "a b" };
+	static const char *const r3[] = { "e", "dev", "tap0", "pcap",
+					  "/srv/lab/a b" };
+
+	check_abs_paths(5, w1, "/srv/lab", r1);
+	check_abs_paths(5, w2, "/srv/lab", w2);
+	check_abs_paths(5, w3, "/srv/lab", r3);
+}
+END_TEST
+
+/* Only capture's "file" and explain's "pcap" are paths. */
+START_TEST(test_path_others_unchanged)
+{
+	static const char *const w1[] = { "fdb", "show", "file", "x" };
+	static const char *const w2[] = { "explain", "dev", "tap0", "file",
+					  "x" };
+	static const char *const w3[] = { "capture", "start", "pcap", "x" };
+	static const char *const w4[] = { "trace", "dev", "file" };
+	static const char *const w5[] = { "capture", "file", "x" };
+	char **got;
+
+	check_abs_paths(4, w1, "/d", w1);
+	check_abs_paths(5, w2, "/d", w2);
+	check_abs_paths(4, w3, "/d", w3);
+	check_abs_paths(3, w4, "/d", w4);
+	/* The command word is not a keyword's value. */
+	check_abs_paths(3, w5, "/d", w5);
+	got = ctl_request_abs_paths(0, NULL, "/d");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_null(got[0]);
+	ctl_words_free(got);
+	ctl_words_free(NULL);
+}
+END_TEST
+
+/* The absolute path is what goes on the wire. */
+START_TEST(test_path_on_the_wire)
+{
+	static const char *const w[] = { "capture", "start", "file",
+					 "t.pcap" };
+	char **got = abs_paths(4, w, "/var/tmp");
+	size_t len;
+	char *text;
+	int err;
+
+	err = ctl_request_send(sv[0], 4, got);
+	ctl_words_free(got);
+	ck_assert_int_eq(err, 0);
+	client_done();
+	text = read_all(sv[1], &len);
+	ck_assert_str_eq(text, "capture\nstart\nfile\n/var/tmp/t.pcap\n\n");
+	free(text);
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
 	Suite *s = suite_create("ctl");
@@ -1516,6 +2498,53 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_text_group_fwd_mask_zero);
 	tcase_add_test(tc, test_text_empty_list_places);
 	tcase_add_test(tc, test_text_list_words);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stream");
+	tcase_add_test(tc, test_stream_records);
+	tcase_add_test(tc, test_stream_empty);
+	tcase_add_test(tc, test_stream_error_at_end);
+	tcase_add_test(tc, test_stream_not_a_stream);
+	tcase_add_test(tc, test_stream_reads_no_further);
+	tcase_add_test(tc, test_stream_wire_roundtrip);
+	tcase_add_test(tc, test_stream_pieces);
+	tcase_add_loop_test(tc, test_stream_malformed, 0,
+			    sizeof(stream_malformed) /
+			    sizeof(stream_malformed[0]));
+	tcase_add_test(tc, test_stream_nul_byte);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("format_trace");
+	tcase_add_test(tc, test_trace_text_all_fields);
+	tcase_add_test(tc, test_trace_text_drop);
+	tcase_add_test(tc, test_trace_text_no_filtering);
+	tcase_add_test(tc, test_trace_text_stream_unknown);
+	tcase_add_test(tc, test_trace_explain_response);
+	tcase_add_test(tc, test_trace_json_lines);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("format_frame");
+	tcase_add_test(tc, test_frame_text_42);
+	tcase_add_test(tc, test_frame_text_seed);
+	tcase_add_test(tc, test_frame_text_snapped);
+	tcase_add_test(tc, test_frame_json_lines);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("format_event");
+	tcase_add_test(tc, test_event_text);
+	tcase_add_test(tc, test_event_json_lines);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("format_capture");
+	tcase_add_test(tc, test_capture_format);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("abs_paths");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_path_capture);
+	tcase_add_test(tc, test_path_explain);
+	tcase_add_test(tc, test_path_others_unchanged);
+	tcase_add_test(tc, test_path_on_the_wire);
 	suite_add_tcase(s, tc);
 
 	return s;
