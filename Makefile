@@ -58,8 +58,8 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload
 
-.PHONY: all deps demo test unit-test netns-test asan tsan install clean \
-	bench bench-micro bench-deps
+.PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
+	clean bench bench-micro bench-deps
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
@@ -67,13 +67,16 @@ all: deps
 binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER)
 
 # Install what is missing, once: apt-get update, then exactly the packages
-# whose pkg-config module or command is absent.
-deps:
+# whose pkg-config module or command is absent.  The tests also read pcap
+# files back with tshark.
+DEB_TEST_TOOLS := tshark:tshark
+
+define install_missing
 	$(Q)missing=; \
 	for p in $(DEB_PKGS); do \
 		$(PKG_CONFIG) --exists $${p#*:} 2>/dev/null || missing="$$missing $${p%%:*}"; \
 	done; \
-	for p in $(DEB_TOOLS) $(DEB_BUILD_TOOLS); do \
+	for p in $(1); do \
 		command -v $${p#*:} >/dev/null 2>&1 || missing="$$missing $${p%%:*}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -84,6 +87,13 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_TOOLS) $(DEB_BUILD_TOOLS))
+
+test-deps:
+	$(call install_missing,$(DEB_TOOLS) $(DEB_BUILD_TOOLS) $(DEB_TEST_TOOLS))
 
 $(TAPSWITCH): $(call obj,$(SW_SRC) $(DP_SRC) $(FDB_SRC) $(CTL_SRC))
 	@echo "  LD      $@"
@@ -139,19 +149,20 @@ $(BUILD)/tests/%.o: override CFLAGS += $(shell $(PKG_CONFIG) --cflags check 2>/d
 demo: all
 	$(Q)BUILD=$(BUILD) tests/demo.sh
 
-test: all
-	$(Q)$(MAKE) --no-print-directory $(UNIT_TESTS)
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory binaries $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
-unit-test: all
-	$(Q)$(MAKE) --no-print-directory $(UNIT_TESTS)
+unit-test: test-deps
+	$(Q)$(MAKE) --no-print-directory binaries $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run.sh unit
 
-netns-test: all
+netns-test: test-deps
+	$(Q)$(MAKE) --no-print-directory binaries
 	$(Q)BUILD=$(BUILD) tests/run.sh netns
 
 # Sanitizer builds live in their own directories and run the same suites.
-asan: deps
+asan: test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" binaries $(subst $(BUILD),build-asan,$(UNIT_TESTS))
@@ -159,7 +170,7 @@ asan: deps
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
-tsan: deps
+tsan: test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan \
 		SAN="-fsanitize=thread" CFLAGS="-O1 -g" \
 		binaries $(subst $(BUILD),build-tsan,$(UNIT_TESTS))

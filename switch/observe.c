@@ -758,6 +758,8 @@ void sw_obs_port_event(struct sw *sw, enum dp_event_kind kind,
 {
 	struct dp_event ev;
 
+	if (!sw->obs)
+		return;		/* shutting down: no watcher is left */
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.port = index;
@@ -843,7 +845,8 @@ static void obs_retire_locked(struct sw *sw, bool all)
 
 void sw_obs_reap(struct sw *sw)
 {
-	if (!__atomic_load_n(&sw->obs->any_finished, __ATOMIC_ACQUIRE))
+	if (!sw->obs ||
+	    !__atomic_load_n(&sw->obs->any_finished, __ATOMIC_ACQUIRE))
 		return;
 	sw_lock(sw);
 	obs_retire_locked(sw, false);
