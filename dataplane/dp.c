@@ -845,9 +845,10 @@ static void dp_trace_begin(struct dp_trace *tr, const struct dp_frame *f)
 		tr->ethertype = (uint16_t)(f->data[12] << 8 | f->data[13]);
 }
 
-/* Hand a finished trace to every trace watcher that wants it. */
+/* Hand a finished trace to every trace watcher that wants it; @vid as
+ * for captures (dp_obs_vid()). */
 static void dp_obs_trace(const struct dp_obs_set *obs, uint32_t port,
-			 struct dp_trace *tr)
+			 uint16_t vid, struct dp_trace *tr)
 {
 	struct dp_rec_hdr hdr = {
 		.type = DP_REC_TRACE,
@@ -859,7 +860,7 @@ static void dp_obs_trace(const struct dp_obs_set *obs, uint32_t port,
 	for (unsigned int i = 0; i < obs->n; i++) {
 		const struct dp_obs_sub *sub = &obs->sub[i];
 
-		if (!sub->trace || !dp_obs_match(sub, port, tr->vid))
+		if (!sub->trace || !dp_obs_match(sub, port, vid))
 			continue;
 		if (!hdr.ts_ns)
 			hdr.ts_ns = dp_realtime_ns();
@@ -961,7 +962,7 @@ DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
 			}
 		}
 		if (mode == DP_MODE_OBSERVE && tr)
-			dp_obs_trace(w->obs, index, tr);
+			dp_obs_trace(w->obs, index, w->obs_vid, tr);
 	}
 }
 

@@ -26,6 +26,8 @@
 
 #include <check.h>
 
+#include "check_common.h"
+
 /* Helpers */
 
 /* A socketpair: sv[0] for the client, sv[1] for the daemon. */
@@ -2552,11 +2554,5 @@ static Suite *ctl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ctl_suite());
-	int n_failed;
-
-	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY, default normal */
-	n_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(ctl_suite());
 }

@@ -26,9 +26,6 @@
 #include "dataplane/dp.h"
 #include "fdb/rcu_tsan.h"
 
-/* A memory port takes no offloads, so it has no DP_PORT_OFFLOAD. */
-#define MEM_DEFAULT_FLAGS (DP_PORT_DEFAULT_FLAGS & ~DP_PORT_OFFLOAD)
-
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -40,31 +37,12 @@
 #include <check.h>
 #include <urcu-qsbr.h>
 
-#define N_PORTS		4
-#define ALL_PORTS	((1u << N_PORTS) - 1)
-#define BIT(i)		(1u << (i))
 #define FRAME_MAX	128
-#define ETH_ALEN	6
+#define CHECK_COMMON_DP
+#include "check_common.h"
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ALL_PORTS	((1u << N_PORTS) - 1)
 
-/* What the checked fixture creates for each test. */
-static struct fdb *fx_fdb;
-static struct dp *fx_dp;
-static struct dp_port *fx_port[N_PORTS];
-static uint64_t fx_now;
-static uint16_t fx_seq;
-
-static const uint8_t mac_a[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t mac_b[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t mac_c[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0c };
-static const uint8_t mac_d[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0d };
-static const uint8_t mac_unknown[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0xee };
-static const uint8_t mac_bcast[ETH_ALEN] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-};
-static const uint8_t mac_mcast[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0, 0, 0x01 };
 static const uint8_t mac_mcast6[ETH_ALEN] = { 0x33, 0x33, 0, 0, 0, 0x01 };
 static const uint8_t mac_zero[ETH_ALEN] = { 0 };
 
@@ -86,13 +64,6 @@ static const uint8_t *mac_ll(uint8_t x)
 	return m;
 }
 
-static const char *mac_str(const uint8_t *mac, char buf[18])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	return buf;
-}
-
 static const char *mask_str(unsigned int mask, char buf[32])
 {
 	size_t n = 0;
@@ -105,11 +76,6 @@ static const char *mask_str(unsigned int mask, char buf[32])
 	snprintf(buf + n, 32 - n, "}");
 	return buf;
 }
-
-struct tframe {
-	uint32_t len;
-	uint8_t data[FRAME_MAX];
-};
 
 /*
  * A frame @dst <- @src of @len bytes.  The EtherType bytes carry a
@@ -140,48 +106,6 @@ static struct tframe mkframe(const uint8_t *dst, const uint8_t *src,
 	return f;
 }
 
-/*
- * Run @n frames through port @in in one dp_input() call.  The pipeline
- * gets copies of exactly f->len bytes each (it may modify them, and a
- * sanitizer sees any read past the end); then a quiescent state.
- */
-/* When set, frames go through this worker (the poll threads' way, with
- * the learning cache) rather than dp_input(). */
-static struct dp_worker *fx_worker;
-
-static void input_burst_on(struct dp *dp, uint32_t in,
-			   const struct tframe *fs, unsigned int n,
-			   uint64_t now_ms)
-{
-	struct dp_frame *df = calloc(n ? n : 1, sizeof(*df));
-
-	ck_assert_ptr_nonnull(df);
-	for (unsigned int i = 0; i < n; i++) {
-		df[i].data = malloc(fs[i].len ? fs[i].len : 1);
-		ck_assert_ptr_nonnull(df[i].data);
-		memcpy(df[i].data, fs[i].data, fs[i].len);
-		df[i].len = fs[i].len;
-	}
-	if (fx_worker && dp == fx_dp)
-		dp_worker_run(fx_worker, in, df, n, now_ms);
-	else
-		dp_input(dp, in, df, n, now_ms);
-	rcu_quiescent();
-	for (unsigned int i = 0; i < n; i++)
-		free(df[i].data);
-	free(df);
-}
-
-static void input_burst(uint32_t in, const struct tframe *fs, unsigned int n)
-{
-	input_burst_on(fx_dp, in, fs, n, fx_now);
-}
-
-static void input(uint32_t in, const struct tframe *f)
-{
-	input_burst(in, f, 1);
-}
-
 /* Build and send one frame; returns it for the checks. */
 static struct tframe send_frame(uint32_t in, const uint8_t *dst,
 				const uint8_t *src, uint32_t len)
@@ -190,11 +114,6 @@ static struct tframe send_frame(uint32_t in, const uint8_t *dst,
 
 	input(in, &f);
 	return f;
-}
-
-static unsigned int pending(uint32_t p)
-{
-	return fx_port[p] ? dp_mem_port_pending(fx_port[p]) : 0;
 }
 
 /*
@@ -251,27 +170,9 @@ static void drain(uint32_t p)
 		;
 }
 
-static uint32_t lookup_in(struct fdb *fdb, const uint8_t *mac)
-{
-	uint32_t port;
-
-	rcu_read_lock();
-	port = fdb_lookup_rcu(fdb, 0, mac);
-	rcu_read_unlock();
-	return port;
-}
-
 static uint32_t lookup(const uint8_t *mac)
 {
-	return lookup_in(dp_fdb(fx_dp), mac);
-}
-
-static uint32_t port_flags(uint32_t p)
-{
-	struct dp_port_info info;
-
-	ck_assert_int_eq(dp_port_get_info(fx_dp, p, &info), 0);
-	return info.flags;
+	return lookup_in(dp_fdb(fx_dp), 0, mac);
 }
 
 static void set_flags(uint32_t p, uint32_t mask, uint32_t value)
@@ -280,138 +181,16 @@ static void set_flags(uint32_t p, uint32_t mask, uint32_t value)
 	ck_assert_uint_eq(port_flags(p) & mask, value & mask);
 }
 
-#define PSTATS_FMT							\
-	"rx %" PRIu64 "/%" PRIu64 "B tx %" PRIu64 "/%" PRIu64 "B "	\
-	"flooded %" PRIu64 " runt %" PRIu64 " src %" PRIu64		\
-	" link_local %" PRIu64 " same_port %" PRIu64 " port_down %"	\
-	PRIu64 " tx_errors %" PRIu64 " rx_errors %" PRIu64
-#define PSTATS_ARGS(s)							\
-	(s).rx_packets, (s).rx_bytes, (s).tx_packets, (s).tx_bytes,	\
-	(s).flooded, (s).drop_runt, (s).drop_src, (s).drop_link_local,	\
-	(s).drop_same_port, (s).drop_port_down, (s).tx_errors,		\
-	(s).rx_errors
-
-static bool pstats_equal(const struct dp_port_stats *a,
-			 const struct dp_port_stats *b)
-{
-	return a->rx_packets == b->rx_packets && a->rx_bytes == b->rx_bytes &&
-	       a->tx_packets == b->tx_packets && a->tx_bytes == b->tx_bytes &&
-	       a->flooded == b->flooded && a->drop_runt == b->drop_runt &&
-	       a->drop_src == b->drop_src &&
-	       a->drop_link_local == b->drop_link_local &&
-	       a->drop_same_port == b->drop_same_port &&
-	       a->drop_port_down == b->drop_port_down &&
-	       a->tx_errors == b->tx_errors && a->rx_errors == b->rx_errors;
-}
-
-/* Every counter of port @p, exactly; the ones not named must be 0. */
-#define ck_assert_port_stats(p, ...)					\
-	do {								\
-		const struct dp_port_stats want_ = { __VA_ARGS__ };	\
-		struct dp_port_info info_;				\
-									\
-		ck_assert_int_eq(dp_port_get_info(fx_dp, (p), &info_), 0); \
-		ck_assert_msg(pstats_equal(&info_.stats, &want_),	\
-			      "port %u stats:\n  got  " PSTATS_FMT	\
-			      "\n  want " PSTATS_FMT, (unsigned int)(p), \
-			      PSTATS_ARGS(info_.stats), PSTATS_ARGS(want_)); \
-	} while (0)
-
-#define FSTATS_FMT							\
-	"learned %" PRIu64 " moved %" PRIu64 " aged %" PRIu64		\
-	" limit_miss %" PRIu64 " nomem %" PRIu64 " entries %" PRIu64	\
-	" dynamic %" PRIu64
-#define FSTATS_ARGS(s)							\
-	(s).n_learned, (s).n_moved, (s).n_aged, (s).n_limit_miss,	\
-	(s).n_nomem, (s).n_entries, (s).n_dynamic
-
-static bool fstats_equal(const struct fdb_stats *a, const struct fdb_stats *b)
-{
-	return a->n_learned == b->n_learned && a->n_moved == b->n_moved &&
-	       a->n_aged == b->n_aged && a->n_limit_miss == b->n_limit_miss &&
-	       a->n_nomem == b->n_nomem && a->n_entries == b->n_entries &&
-	       a->n_dynamic == b->n_dynamic;
-}
-
 /* Every table counter, exactly; the ones not named must be 0. */
-#define ck_assert_fdb_stats(...)					\
-	do {								\
-		const struct fdb_stats want_ = { __VA_ARGS__ };		\
-		struct fdb_stats got_;					\
-									\
-		fdb_get_stats(dp_fdb(fx_dp), &got_);			\
-		ck_assert_msg(fstats_equal(&got_, &want_),		\
-			      "fdb stats:\n  got  " FSTATS_FMT		\
-			      "\n  want " FSTATS_FMT,			\
-			      FSTATS_ARGS(got_), FSTATS_ARGS(want_));	\
-	} while (0)
-
-struct dump {
-	size_t n;
-	struct fdb_entry_info e[1024];
-};
-
-static void dump_collect(const struct fdb_entry_info *info, void *arg)
-{
-	struct dump *d = arg;
-
-	if (d->n < sizeof(d->e) / sizeof(d->e[0]))
-		d->e[d->n] = *info;
-	d->n++;
-}
-
-/* Entries in the table on @port (FDB_NO_PORT: any) with all of @flags. */
-static unsigned int count_entries(struct fdb *fdb, uint32_t port,
-				  uint32_t flags)
-{
-	struct dump *d = calloc(1, sizeof(*d));
-	unsigned int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	fdb_dump(fdb, dump_collect, d);
-	ck_assert_uint_le(d->n, sizeof(d->e) / sizeof(d->e[0]));
-	for (size_t i = 0; i < d->n; i++)
-		if ((port == FDB_NO_PORT || d->e[i].port == port) &&
-		    (d->e[i].flags & flags) == flags)
-			n++;
-	free(d);
-	return n;
-}
+#define ck_assert_fdb_stats(...) \
+	ck_assert_fdb_stats_in(dp_fdb(fx_dp), __VA_ARGS__)
 
 /* Fixtures */
 
 static void setup(void)
 {
-	rcu_register_thread();
-	fx_now = 1000;
-	fx_seq = 0;
-	fx_fdb = fdb_create(65536);
-	ck_assert_ptr_nonnull(fx_fdb);
-	fx_dp = dp_create(fx_fdb);
-	ck_assert_ptr_nonnull(fx_dp);
+	mem_setup();
 	ck_assert_ptr_eq(dp_fdb(fx_dp), fx_fdb);
-	for (uint32_t p = 0; p < N_PORTS; p++) {
-		char name[IFNAMSIZ];
-
-		snprintf(name, sizeof(name), "mem%u", p);
-		fx_port[p] = dp_mem_port_create(name);
-		ck_assert_ptr_nonnull(fx_port[p]);
-		ck_assert_int_eq(dp_port_attach(fx_dp, fx_port[p], true), p);
-		ck_assert_uint_eq(port_flags(p),
-				  MEM_DEFAULT_FLAGS | DP_PORT_UP);
-	}
-}
-
-/* Online, outside any read-side section; the table outlives the dp. */
-static void teardown(void)
-{
-	dp_destroy(fx_dp);
-	fdb_destroy(fx_fdb);
-	fx_dp = NULL;
-	fx_fdb = NULL;
-	memset(fx_port, 0, sizeof(fx_port));
-	rcu_tsan_quiescent();
-	rcu_unregister_thread();
 }
 
 /* runt */
@@ -732,8 +511,8 @@ START_TEST(test_move_sticky_static)
 	f = send_frame(1, mac_a, mac_b, 60);
 	expect_only(&f, BIT(0));
 	ck_assert_fdb_stats(.n_learned = 1, .n_entries = 2, .n_dynamic = 1);
-	ck_assert_uint_eq(count_entries(fx_fdb, 0, FDB_STATIC | FDB_STICKY),
-			  1);
+	ck_assert_uint_eq(count_entries_in(fx_fdb, 0, FDB_ANY_VID,
+					   FDB_STATIC | FDB_STICKY), 1);
 }
 END_TEST
 
@@ -1111,7 +890,7 @@ START_TEST(test_detach_index_reuse)
 	/* Nothing of the old port's is inherited. */
 	ck_assert_uint_eq(lookup(mac_b), FDB_NO_PORT);
 	ck_assert_uint_eq(lookup(mac_d), FDB_NO_PORT);
-	ck_assert_uint_eq(count_entries(fx_fdb, 1, 0), 0);
+	ck_assert_uint_eq(count_entries_in(fx_fdb, 1, FDB_ANY_VID, 0), 0);
 	f = send_frame(0, mac_b, mac_a, 60);
 	expect_only(&f, BIT(1) | BIT(2) | BIT(3));
 	f = send_frame(3, mac_d, mac_c, 60);
@@ -1321,20 +1100,6 @@ struct twin {
 	uint64_t n_moved;
 };
 
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *state, uint32_t bound)
-{
-	return rng_next(state) % bound;
-}
-
 static int twin_find(const struct twin *tw, const uint8_t *mac)
 {
 	for (unsigned int i = 0; i < tw->n; i++)
@@ -1456,13 +1221,6 @@ static unsigned int twin_input(struct twin *tw, uint32_t in,
 	return got;
 }
 
-static uint64_t diff_seed(void)
-{
-	const char *env = getenv("DP_TEST_SEED");
-
-	return env ? strtoull(env, NULL, 0) : DIFF_SEED;
-}
-
 static void diff_mac(uint64_t *rng, uint8_t mac[ETH_ALEN], bool is_src)
 {
 	static const uint8_t *invalid_src[] = { mac_mcast, mac_bcast, mac_zero,
@@ -1498,18 +1256,14 @@ static void diff_mac(uint64_t *rng, uint8_t mac[ETH_ALEN], bool is_src)
 	}
 }
 
-#define diff_assert(cond, ...)						\
-	ck_assert_msg((cond), "seed %#" PRIx64 ", frame %lu: " __VA_ARGS__)
-
 static void diff_compare_state(const struct twin *tw, uint64_t seed,
 			       unsigned long n_frames)
 {
-	struct dump *d = calloc(1, sizeof(*d));
+	struct dump *d;
 	struct fdb_stats fs;
 	unsigned int n_dynamic = 0;
 	char m[18];
 
-	ck_assert_ptr_nonnull(d);
 	for (uint32_t p = 0; p < N_PORTS; p++) {
 		struct dp_port_info info;
 
@@ -1522,7 +1276,7 @@ static void diff_compare_state(const struct twin *tw, uint64_t seed,
 			    "\n  twin " PSTATS_FMT, seed, n_frames, p,
 			    PSTATS_ARGS(info.stats), PSTATS_ARGS(tw->st[p]));
 	}
-	fdb_dump(fx_fdb, dump_collect, d);
+	d = dump_table(fx_fdb);
 	diff_assert(d->n == tw->n, "table has %zu entries, twin %u", seed,
 		    n_frames, d->n, tw->n);
 	for (size_t i = 0; i < d->n; i++) {
@@ -1551,7 +1305,6 @@ static void diff_compare_state(const struct twin *tw, uint64_t seed,
 		    " moved %" PRIu64 " entries %u dynamic %u", seed,
 		    n_frames, FSTATS_ARGS(fs), tw->n_learned, tw->n_moved,
 		    tw->n, n_dynamic);
-	free(d);
 }
 
 /* One control change between bursts, on the switch and on the twin. */
@@ -1643,15 +1396,12 @@ static void diff_control(struct twin *tw, uint64_t *rng, unsigned int *n_ops)
  */
 static uint64_t entry_updated(const uint8_t *mac)
 {
-	struct dump *d = calloc(1, sizeof(*d));
+	struct dump *d = dump_table(fx_fdb);
 	uint64_t t = 0;
 
-	ck_assert_ptr_nonnull(d);
-	fdb_dump(fx_fdb, dump_collect, d);
 	for (size_t i = 0; i < d->n; i++)
 		if (!memcmp(d->e[i].mac, mac, ETH_ALEN))
 			t = d->e[i].updated_ms;
-	free(d);
 	return t;
 }
 
@@ -1716,7 +1466,7 @@ END_TEST
 
 static void differential_run(void)
 {
-	const uint64_t seed = diff_seed();
+	const uint64_t seed = test_seed("DP_TEST_SEED", DIFF_SEED);
 	struct twin *tw = calloc(1, sizeof(*tw));
 	struct tframe *fs = calloc(DIFF_BURST_MAX, sizeof(*fs));
 	static uint8_t got[N_PORTS][DIFF_BURST_MAX][FRAME_MAX + 16];
@@ -1978,10 +1728,12 @@ START_TEST(test_stress)
 		struct fdb_stats st;
 
 		fdb_get_stats(fx_fdb, &st);
-		ck_assert_uint_eq(count_entries(fx_fdb, FDB_NO_PORT, 0),
+		ck_assert_uint_eq(count_entries_in(fx_fdb, FDB_NO_PORT,
+						   FDB_ANY_VID, 0),
 				  st.n_entries);
-		ck_assert_uint_eq(count_entries(fx_fdb, FDB_NO_PORT,
-						FDB_LEARNED), st.n_dynamic);
+		ck_assert_uint_eq(count_entries_in(fx_fdb, FDB_NO_PORT,
+						   FDB_ANY_VID, FDB_LEARNED),
+				  st.n_dynamic);
 	}
 }
 END_TEST
@@ -2057,7 +1809,8 @@ START_TEST(test_down_flush_concurrent)
 		rcu_tsan_quiescent();
 		synchronize_rcu();
 		rcu_tsan_reclaim();
-		stale = count_entries(fx_fdb, 1, FDB_LEARNED);
+		stale = count_entries_in(fx_fdb, 1, FDB_ANY_VID,
+					 FDB_LEARNED);
 		if (stale) {
 			stale_rounds++;
 			stale_entries += stale;
@@ -2087,19 +1840,19 @@ static Suite *dataplane_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("runt");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_runt_dropped);
 	tcase_add_test(tc, test_min_frame_forwarded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("source");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_src_multicast_dropped);
 	tcase_add_test(tc, test_src_zero_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("link_local");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_ll_pause_dropped_not_learned);
 	tcase_add_test(tc, test_ll_pause_never_forwarded);
 	tcase_add_test(tc, test_ll_bpdu_flooded);
@@ -2109,25 +1862,25 @@ static Suite *dataplane_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("learn");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_learn_and_forward);
 	tcase_add_test(tc, test_learn_port_flag_off);
 	tcase_add_test(tc, test_learn_switch_off);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("move");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_move_sticky_static);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("same_port");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_same_port_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flood");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_flood_classes);
 	tcase_add_test(tc, test_flood_flag_unknown_unicast);
 	tcase_add_test(tc, test_flood_flag_bcast);
@@ -2136,7 +1889,7 @@ static Suite *dataplane_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("port_down");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_down_not_flooded_or_forwarded);
 	tcase_add_test(tc, test_down_rx_dropped);
 	tcase_add_test(tc, test_down_flushes_dynamic_keeps_static);
@@ -2144,25 +1897,25 @@ static Suite *dataplane_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tx_error");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_tx_error);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("counters");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_counters_exact);
 	tcase_add_test(tc, test_counters_reset_on_attach);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("detach");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_detach_flushes);
 	tcase_add_test(tc, test_detach_index_reuse);
 	tcase_add_test(tc, test_attach_down_and_duplicate);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("burst");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_burst_exact);
 	tcase_add_test(tc, test_burst_over);
 	tcase_add_test(tc, test_burst_many);
@@ -2170,7 +1923,7 @@ static Suite *dataplane_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_differential);
 	tcase_add_test(tc, test_differential_worker);
@@ -2178,7 +1931,7 @@ static Suite *dataplane_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stress);
 	tcase_add_test(tc, test_down_flush_concurrent);
@@ -2189,11 +1942,5 @@ static Suite *dataplane_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dataplane_suite());
-	int n_failed;
-
-	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY, default normal */
-	n_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(dataplane_suite());
 }

@@ -9,9 +9,10 @@
  * happen), VLAN filtering turned off again, per-VLAN counters, and a
  * randomized differential test against a naive twin written plainly here.
  *
- * The checked fixture is the one of check_dataplane.c: the test thread is
- * a registered QSBR thread, online for the whole test; four memory ports
- * mem0..mem3 (indexes 0..3, up); then VLAN filtering is turned on.
+ * The checked fixture is the one of check_dataplane.c (mem_setup() of
+ * check_common.h): the test thread is a registered QSBR thread, online
+ * for the whole test; four memory ports mem0..mem3 (indexes 0..3, up);
+ * then VLAN filtering is turned on.
  * Frames go in with dp_input() from outside any read-side section,
  * followed by a quiescent state, as a poll thread does.  Control calls
  * are made online, outside a read-side section.  Teardown destroys the
@@ -33,9 +34,6 @@
 #include "dataplane/dp.h"
 #include "fdb/rcu_tsan.h"
 
-/* A memory port takes no offloads, so it has no DP_PORT_OFFLOAD. */
-#define MEM_DEFAULT_FLAGS (DP_PORT_DEFAULT_FLAGS & ~DP_PORT_OFFLOAD)
-
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -48,48 +46,17 @@
 #include <check.h>
 #include <urcu-qsbr.h>
 
-#define N_PORTS		4
-#define BIT(i)		(1u << (i))
 #define FRAME_MAX	160
-#define ETH_ALEN	6
+#define CHECK_COMMON_DP
+#include "check_common.h"
+
 #define PAYLOAD		46	/* an untagged frame of 60 bytes */
 #define TPID_Q		VLAN_TPID_8021Q
 #define TPID_AD		VLAN_TPID_8021AD
 #define ETH_P_IP	0x0800
 #define HEX_MAX		(3 * FRAME_MAX + 1)
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-
-/* What the checked fixture creates for each test. */
-static struct fdb *fx_fdb;
-static struct dp *fx_dp;
-static struct dp_port *fx_port[N_PORTS];
-static uint64_t fx_now;
-static uint8_t fx_seq;
-
-static const uint8_t mac_a[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t mac_b[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t mac_c[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0c };
-static const uint8_t mac_d[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x0d };
-static const uint8_t mac_unknown[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0xee };
-static const uint8_t mac_bcast[ETH_ALEN] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-};
-static const uint8_t mac_mcast[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0, 0, 0x01 };
-
 /* Helpers: bytes */
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static uint16_t mk_tci(uint8_t pcp, bool dei, uint16_t vid)
 {
@@ -106,11 +73,6 @@ static const char *hex(const uint8_t *p, uint32_t len, char buf[HEX_MAX])
 			      i == 12 ? "|" : i ? " " : "", p[i]);
 	return buf;
 }
-
-struct tframe {
-	uint32_t len;
-	uint8_t data[FRAME_MAX];
-};
 
 /* Frames are built field by field: the MACs, tags, an EtherType, a
  * payload whose pattern differs from one frame to the next. */
@@ -209,39 +171,6 @@ static struct tframe retagged(const struct tframe *f, uint16_t tpid,
 
 /* Helpers: the pipeline */
 
-/*
- * Run @n frames through port @in in one dp_input() call.  The pipeline
- * gets copies of exactly f->len bytes each (it may modify them, and a
- * sanitizer sees any read past the end); then a quiescent state.
- */
-static void input_burst(uint32_t in, const struct tframe *fs, unsigned int n)
-{
-	struct dp_frame *df = calloc(n ? n : 1, sizeof(*df));
-
-	ck_assert_ptr_nonnull(df);
-	for (unsigned int i = 0; i < n; i++) {
-		df[i].data = malloc(fs[i].len ? fs[i].len : 1);
-		ck_assert_ptr_nonnull(df[i].data);
-		memcpy(df[i].data, fs[i].data, fs[i].len);
-		df[i].len = fs[i].len;
-	}
-	dp_input(fx_dp, in, df, n, fx_now);
-	rcu_quiescent();
-	for (unsigned int i = 0; i < n; i++)
-		free(df[i].data);
-	free(df);
-}
-
-static void input(uint32_t in, const struct tframe *f)
-{
-	input_burst(in, f, 1);
-}
-
-static unsigned int pending(uint32_t p)
-{
-	return fx_port[p] ? dp_mem_port_pending(fx_port[p]) : 0;
-}
-
 /* Pop one frame of @port and compare it with @want, byte for byte. */
 #define pop_expect(port, want, what) \
 	pop_expect_((port), (want), (what), __LINE__)
@@ -294,14 +223,6 @@ static void expect_out_(int line, const struct tframe *const want[N_PORTS])
 			     "expected, the first of %d bytes:\n  %s", line, p,
 			     n, len, hex(buf, len > 0 ? (uint32_t)len : 0, h));
 	}
-}
-
-static uint32_t port_flags(uint32_t p)
-{
-	struct dp_port_info info;
-
-	ck_assert_int_eq(dp_port_get_info(fx_dp, p, &info), 0);
-	return info.flags;
 }
 
 static void set_reorder_hdr(uint32_t p, bool on)
@@ -419,46 +340,6 @@ static void ck_assert_members_(struct dp *dp, uint32_t p, const char *spec,
 
 /* Helpers: counters */
 
-#define PSTATS_FMT							\
-	"rx %" PRIu64 "/%" PRIu64 "B tx %" PRIu64 "/%" PRIu64 "B "	\
-	"flooded %" PRIu64 " runt %" PRIu64 " src %" PRIu64		\
-	" link_local %" PRIu64 " same_port %" PRIu64 " port_down %"	\
-	PRIu64 " drop_vlan %" PRIu64 " drop_bad_tag %" PRIu64		\
-	" tx_errors %" PRIu64 " rx_errors %" PRIu64
-#define PSTATS_ARGS(s)							\
-	(s).rx_packets, (s).rx_bytes, (s).tx_packets, (s).tx_bytes,	\
-	(s).flooded, (s).drop_runt, (s).drop_src, (s).drop_link_local,	\
-	(s).drop_same_port, (s).drop_port_down, (s).drop_vlan,		\
-	(s).drop_bad_tag, (s).tx_errors, (s).rx_errors
-
-static bool pstats_equal(const struct dp_port_stats *a,
-			 const struct dp_port_stats *b)
-{
-	return a->rx_packets == b->rx_packets && a->rx_bytes == b->rx_bytes &&
-	       a->tx_packets == b->tx_packets && a->tx_bytes == b->tx_bytes &&
-	       a->flooded == b->flooded && a->drop_runt == b->drop_runt &&
-	       a->drop_src == b->drop_src &&
-	       a->drop_link_local == b->drop_link_local &&
-	       a->drop_same_port == b->drop_same_port &&
-	       a->drop_port_down == b->drop_port_down &&
-	       a->drop_vlan == b->drop_vlan &&
-	       a->drop_bad_tag == b->drop_bad_tag &&
-	       a->tx_errors == b->tx_errors && a->rx_errors == b->rx_errors;
-}
-
-/* Every counter of port @p, exactly; the ones not named must be 0. */
-#define ck_assert_port_stats(p, ...)					\
-	do {								\
-		const struct dp_port_stats want_ = { __VA_ARGS__ };	\
-		struct dp_port_info info_;				\
-									\
-		ck_assert_int_eq(dp_port_get_info(fx_dp, (p), &info_), 0); \
-		ck_assert_msg(pstats_equal(&info_.stats, &want_),	\
-			      "port %u stats:\n  got  " PSTATS_FMT	\
-			      "\n  want " PSTATS_FMT, (unsigned int)(p), \
-			      PSTATS_ARGS(info_.stats), PSTATS_ARGS(want_)); \
-	} while (0)
-
 /* The counters of VLAN @vid on port @p, exactly. */
 #define ck_assert_vstats(p, vid, rxp, rxb, txp, txb)			\
 	ck_assert_vstats_((p), (vid), (rxp), (rxb), (txp), (txb), __LINE__)
@@ -480,58 +361,11 @@ static void ck_assert_vstats_(uint32_t p, uint16_t vid, uint64_t rxp,
 
 /* Helpers: the table */
 
-static uint32_t lookup(uint16_t vid, const uint8_t *mac)
-{
-	uint32_t port;
-
-	rcu_read_lock();
-	port = fdb_lookup_rcu(fx_fdb, vid, mac);
-	rcu_read_unlock();
-	return port;
-}
-
-struct dump {
-	size_t n;
-	struct fdb_entry_info e[1024];
-};
-
-static void dump_collect(const struct fdb_entry_info *info, void *arg)
-{
-	struct dump *d = arg;
-
-	if (d->n < sizeof(d->e) / sizeof(d->e[0]))
-		d->e[d->n] = *info;
-	d->n++;
-}
-
-/*
- * The whole table, in one buffer the test thread reuses: static, so that
- * a failed assertion (a longjmp with CK_FORK=no) leaks nothing.
- */
-static struct dump *dump_table(void)
-{
-	static struct dump dump;
-	struct dump *d = &dump;
-
-	memset(d, 0, sizeof(*d));
-	fdb_dump(fx_fdb, dump_collect, d);
-	ck_assert_uint_le(d->n, sizeof(d->e) / sizeof(d->e[0]));
-	return d;
-}
-
 /* Entries on @port (FDB_NO_PORT: any) in @vid (FDB_ANY_VID: any) with all
  * of @flags. */
 static unsigned int count_entries(uint32_t port, uint16_t vid, uint32_t flags)
 {
-	struct dump *d = dump_table();
-	unsigned int n = 0;
-
-	for (size_t i = 0; i < d->n; i++)
-		if ((port == FDB_NO_PORT || d->e[i].port == port) &&
-		    (vid == FDB_ANY_VID || d->e[i].vid == vid) &&
-		    (d->e[i].flags & flags) == flags)
-			n++;
-	return n;
+	return count_entries_in(fx_fdb, port, vid, flags);
 }
 
 /* The table holds (@vid, @mac) on @port with exactly @flags; with @port
@@ -541,12 +375,9 @@ static unsigned int count_entries(uint32_t port, uint16_t vid, uint32_t flags)
 static void ck_assert_entry_(uint16_t vid, const uint8_t *mac, uint32_t port,
 			     uint32_t flags, int line)
 {
-	struct dump *d = dump_table();
-	const struct fdb_entry_info *e = NULL;
+	const struct fdb_entry_info *e = dump_find(dump_table(fx_fdb), vid,
+						   mac);
 
-	for (size_t i = 0; i < d->n; i++)
-		if (d->e[i].vid == vid && !memcmp(d->e[i].mac, mac, ETH_ALEN))
-			e = &d->e[i];
 	if (port == FDB_NO_PORT)
 		ck_assert_msg(!e, "line %d: VLAN %u %02x:..:%02x is in the "
 			      "table (port %u flags %#x), want it absent",
@@ -564,38 +395,10 @@ static void ck_assert_entry_(uint16_t vid, const uint8_t *mac, uint32_t port,
 
 static void setup(void)
 {
-	rcu_register_thread();
-	fx_now = 1000;
-	fx_seq = 0;
-	fx_fdb = fdb_create(65536);
-	ck_assert_ptr_nonnull(fx_fdb);
-	fx_dp = dp_create(fx_fdb);
-	ck_assert_ptr_nonnull(fx_dp);
-	for (uint32_t p = 0; p < N_PORTS; p++) {
-		char name[IFNAMSIZ];
-
-		snprintf(name, sizeof(name), "mem%u", p);
-		fx_port[p] = dp_mem_port_create(name);
-		ck_assert_ptr_nonnull(fx_port[p]);
-		ck_assert_int_eq(dp_port_attach(fx_dp, fx_port[p], true), p);
-		ck_assert_uint_eq(port_flags(p),
-				  MEM_DEFAULT_FLAGS | DP_PORT_UP);
-	}
+	mem_setup();
 	ck_assert(!dp_get_vlan_filtering(fx_dp));
 	ck_assert_int_eq(dp_set_vlan_filtering(fx_dp, true), 0);
 	ck_assert(dp_get_vlan_filtering(fx_dp));
-}
-
-/* Online, outside any read-side section; the table outlives the dp. */
-static void teardown(void)
-{
-	dp_destroy(fx_dp);
-	fdb_destroy(fx_fdb);
-	fx_dp = NULL;
-	fx_fdb = NULL;
-	memset(fx_port, 0, sizeof(fx_port));
-	rcu_tsan_quiescent();
-	rcu_unregister_thread();
 }
 
 /* A fifth port, outside fx_port[] (expect_out() does not look at it);
@@ -1113,9 +916,9 @@ START_TEST(test_learn_per_vlan)
 	ck_assert_entry(10, mac_a, 0, FDB_LEARNED);
 	ck_assert_entry(20, mac_a, 1, FDB_LEARNED);
 	ck_assert_uint_eq(count_entries(FDB_NO_PORT, FDB_ANY_VID, 0), 2);
-	ck_assert_uint_eq(lookup(10, mac_a), 0);
-	ck_assert_uint_eq(lookup(20, mac_a), 1);
-	ck_assert_uint_eq(lookup(1, mac_a), FDB_NO_PORT);
+	ck_assert_uint_eq(lookup_in(fx_fdb, 10, mac_a), 0);
+	ck_assert_uint_eq(lookup_in(fx_fdb, 20, mac_a), 1);
+	ck_assert_uint_eq(lookup_in(fx_fdb, 1, mac_a), FDB_NO_PORT);
 	fdb_get_stats(fx_fdb, &fs);
 	ck_assert_uint_eq(fs.n_learned, 2);
 	ck_assert_uint_eq(fs.n_moved, 0);
@@ -1621,20 +1424,6 @@ struct mc_worker {
 	uint32_t n_sent;	/* read after the join */
 };
 
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *state, uint32_t bound)
-{
-	return rng_next(state) % bound;
-}
-
 static void mc_frame(struct tframe *f, uint32_t seq)
 {
 	memset(f, 0, sizeof(*f));
@@ -1991,10 +1780,10 @@ START_TEST(test_filtering_off_vlan_change_keeps_vid0)
 
 	set_members(0, "10pu");		/* leaves VLAN 1 */
 	ck_assert_members(0, "10pu");
-	ck_assert_msg(lookup(0, mac_a) == 0, "port 0 left VLAN 1 with "
-		      "filtering off, and its VID 0 entry for "
+	ck_assert_msg(lookup_in(fx_fdb, 0, mac_a) == 0, "port 0 left VLAN 1 "
+		      "with filtering off, and its VID 0 entry for "
 		      "02:00:00:00:00:0a went too (lookup: %u)",
-		      lookup(0, mac_a));
+		      lookup_in(fx_fdb, 0, mac_a));
 	ck_assert_entry(0, mac_b, 1, FDB_LEARNED);
 
 	/* Known, so not flooded. */
@@ -2333,13 +2122,6 @@ static void twin_input(struct twin *tw, uint32_t in, const struct tframe *f,
 	}
 }
 
-static uint64_t diff_seed(void)
-{
-	const char *env = getenv("DP_VLAN_TEST_SEED");
-
-	return env ? strtoull(env, NULL, 0) : DIFF_SEED;
-}
-
 static void diff_mac(uint64_t *rng, uint8_t mac[ETH_ALEN], bool is_src)
 {
 	static const uint8_t pool[ETH_ALEN] = { 0x02, 0, 0, 0, 1, 0 };
@@ -2527,9 +2309,6 @@ static void diff_control(struct twin *tw, uint64_t *rng, unsigned int *n_ops)
 	}
 }
 
-#define diff_assert(cond, ...)						\
-	ck_assert_msg((cond), "seed %#" PRIx64 ", frame %lu: " __VA_ARGS__)
-
 static void diff_compare_state(const struct twin *tw, uint64_t seed,
 			       unsigned long n_frames)
 {
@@ -2570,7 +2349,7 @@ static void diff_compare_state(const struct twin *tw, uint64_t seed,
 				    w->tx_packets, w->tx_bytes);
 		}
 	}
-	d = dump_table();
+	d = dump_table(fx_fdb);
 	diff_assert(d->n == tw->n, "table has %zu entries, twin %u", seed,
 		    n_frames, d->n, tw->n);
 	for (size_t i = 0; i < d->n; i++) {
@@ -2594,7 +2373,7 @@ START_TEST(test_differential)
 	static struct twin twin;
 	static struct twin_out out[N_PORTS];
 	static struct tframe fs[DIFF_BURST_MAX];
-	const uint64_t seed = diff_seed();
+	const uint64_t seed = test_seed("DP_VLAN_TEST_SEED", DIFF_SEED);
 	struct twin *tw = &twin;
 	unsigned int n_ops[DIFF_N_OPS] = { 0 };
 	unsigned long n_frames = 0, n_bursts = 0;
@@ -2699,7 +2478,7 @@ static Suite *dp_vlan_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("default_membership");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_default_membership);
 	tcase_add_test(tc, test_default_pvid_change);
 	tcase_add_test(tc, test_default_pvid_none);
@@ -2708,7 +2487,7 @@ static Suite *dp_vlan_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ingress");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_ingress_untagged_pvid);
 	tcase_add_test(tc, test_ingress_priority_tagged);
 	tcase_add_test(tc, test_ingress_no_pvid);
@@ -2719,32 +2498,32 @@ static Suite *dp_vlan_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("learn");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_learn_per_vlan);
 	tcase_add_test(tc, test_learn_other_vlan_floods);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flood");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_flood_members_only);
 	tcase_add_test(tc, test_unicast_to_non_member);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("egress");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_egress_strip_keep_insert);
 	tcase_add_test(tc, test_egress_pcp_dei_travel);
 	tcase_add_test(tc, test_egress_reorder_hdr_off);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("qos");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_qos_identity);
 	tcase_add_test(tc, test_qos_maps);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("membership");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_membership_leave_flushes);
 	tcase_add_test(tc, test_membership_leave_flushes_that_vlan_only);
@@ -2753,18 +2532,18 @@ static Suite *dp_vlan_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("filtering_off");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_filtering_off);
 	tcase_add_test(tc, test_filtering_off_vlan_change_keeps_vid0);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("vlan_stats");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_vlan_stats);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_differential);
 	suite_add_tcase(s, tc);
@@ -2774,11 +2553,5 @@ static Suite *dp_vlan_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dp_vlan_suite());
-	int n_failed;
-
-	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY, default normal */
-	n_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(dp_vlan_suite());
 }

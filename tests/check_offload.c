@@ -27,10 +27,10 @@
 #include "fdb/fdb.h"
 #include "fdb/rcu_tsan.h"
 
-#define MAX_FRAME 70000
+#define CHECK_COMMON_FDB
+#include "check_common.h"
 
-static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+#define MAX_FRAME 70000
 
 /* ---- building frames ---- */
 
@@ -42,17 +42,6 @@ struct tframe {
 };
 
 enum l4_kind { L4_TCP, L4_UDP };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -129,14 +118,14 @@ static void build(struct tframe *f, bool v6, enum l4_kind kind,
 	memcpy(d, mac_b, 6);
 	memcpy(d + 6, mac_a, 6);
 	for (int t = 0; t < n_tags; t++, off += 4) {
-		put16(d + off, 0x8100);
-		put16(d + off + 2, (uint16_t)(10 + t));
+		put_be16(d + off, 0x8100);
+		put_be16(d + off + 2, (uint16_t)(10 + t));
 	}
-	put16(d + off, v6 ? 0x86dd : 0x0800);
+	put_be16(d + off, v6 ? 0x86dd : 0x0800);
 	f->l3 = off + 2;
 	if (v6) {
 		d[f->l3] = 0x60;
-		put16(d + f->l3 + 4, (uint16_t)(thlen + payload_len));
+		put_be16(d + f->l3 + 4, (uint16_t)(thlen + payload_len));
 		d[f->l3 + 6] = proto;
 		d[f->l3 + 7] = 64;
 		for (int i = 0; i < 16; i++) {
@@ -146,33 +135,33 @@ static void build(struct tframe *f, bool v6, enum l4_kind kind,
 		f->l4 = f->l3 + 40;
 	} else {
 		d[f->l3] = 0x45;
-		put16(d + f->l3 + 2, (uint16_t)(20 + thlen + payload_len));
-		put16(d + f->l3 + 4, 0x1234);	/* id */
+		put_be16(d + f->l3 + 2, (uint16_t)(20 + thlen + payload_len));
+		put_be16(d + f->l3 + 4, 0x1234);	/* id */
 		d[f->l3 + 6] = 0x40;		/* DF */
 		d[f->l3 + 8] = 64;
 		d[f->l3 + 9] = proto;
 		memcpy(d + f->l3 + 12, (uint8_t[]){ 198, 18, 0, 1 }, 4);
 		memcpy(d + f->l3 + 16, (uint8_t[]){ 198, 18, 0, 2 }, 4);
-		put16(d + f->l3 + 10, (uint16_t)~ref_sum(d + f->l3, 20, 0));
+		put_be16(d + f->l3 + 10, (uint16_t)~ref_sum(d + f->l3, 20, 0));
 		f->l4 = f->l3 + 20;
 	}
 	if (kind == L4_TCP) {
-		put16(d + f->l4, 40000);
-		put16(d + f->l4 + 2, 5201);
+		put_be16(d + f->l4, 40000);
+		put_be16(d + f->l4 + 2, 5201);
 		memcpy(d + f->l4 + 4, (uint8_t[]){ 0xff, 0xff, 0xf0, 0x00 },
 		       4);			/* seq: wraps mid-frame */
 		memcpy(d + f->l4 + 8, (uint8_t[]){ 0, 0, 0x10, 0 }, 4);
 		d[f->l4 + 12] = (thlen / 4) << 4;
 		d[f->l4 + 13] = tcp_flags;
-		put16(d + f->l4 + 14, 502);
+		put_be16(d + f->l4 + 14, 502);
 		d[f->l4 + 20] = 1;		/* NOP, NOP, timestamps */
 		d[f->l4 + 21] = 1;
 		d[f->l4 + 22] = 8;
 		d[f->l4 + 23] = 10;
 	} else {
-		put16(d + f->l4, 40000);
-		put16(d + f->l4 + 2, 5201);
-		put16(d + f->l4 + 4, (uint16_t)(8 + payload_len));
+		put_be16(d + f->l4, 40000);
+		put_be16(d + f->l4 + 2, 5201);
+		put_be16(d + f->l4 + 4, (uint16_t)(8 + payload_len));
 	}
 	f->hdr_len = f->l4 + thlen;
 	for (uint32_t i = 0; i < payload_len; i++)
@@ -181,8 +170,8 @@ static void build(struct tframe *f, bool v6, enum l4_kind kind,
 	f->len = f->hdr_len + payload_len;
 	l4_len = f->len - f->l4;
 	/* What the stack leaves in the field: the pseudo-header sum. */
-	put16(d + f->l4 + (kind == L4_TCP ? 16 : 6),
-	      ref_pseudo(d, f->l3, v6, proto, l4_len));
+	put_be16(d + f->l4 + (kind == L4_TCP ? 16 : 6),
+		 ref_pseudo(d, f->l3, v6, proto, l4_len));
 	f->vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	f->vnet.csum_start = f->l4;
 	f->vnet.csum_offset = kind == L4_TCP ? 16 : 6;
@@ -245,12 +234,12 @@ static void check_segments(const struct tframe *orig, const struct segs *s,
 		/* Everything before the IP header is as it was. */
 		ck_assert_mem_eq(d, orig->data, orig->l3);
 		if (v6) {
-			ck_assert_uint_eq(get16(d + orig->l3 + 4),
+			ck_assert_uint_eq(get_be16(d + orig->l3 + 4),
 					  s->len[i] - orig->l3 - 40);
 		} else {
-			ck_assert_uint_eq(get16(d + orig->l3 + 2),
+			ck_assert_uint_eq(get_be16(d + orig->l3 + 2),
 					  s->len[i] - orig->l3);
-			ck_assert_uint_eq(get16(d + orig->l3 + 4),
+			ck_assert_uint_eq(get_be16(d + orig->l3 + 4),
 					  (uint16_t)(0x1234 + i));
 			ck_assert(ip4_csum_ok(d, orig->l3));
 		}
@@ -268,7 +257,7 @@ static void check_segments(const struct tframe *orig, const struct segs *s,
 			ck_assert_mem_eq(d + orig->l4 + 20,
 					 orig->data + orig->l4 + 20, 12);
 		} else {
-			ck_assert_uint_eq(get16(d + orig->l4 + 4),
+			ck_assert_uint_eq(get_be16(d + orig->l4 + 4),
 					  s->len[i] - orig->l4);
 		}
 		ck_assert_msg(l4_csum_ok(d, s->len[i], orig->l3, orig->l4, v6,
@@ -319,7 +308,7 @@ START_TEST(test_sw_csum_udp6_odd_length_tagged)
 	build(&f, true, L4_UDP, 333, 0, 2, 0);
 	ck_assert_int_eq(dp_sw_csum(f.data, f.len, &f.vnet), 0);
 	ck_assert(l4_csum_ok(f.data, f.len, f.l3, f.l4, true, 17));
-	ck_assert_uint_ne(get16(f.data + f.l4 + 6), 0);
+	ck_assert_uint_ne(get_be16(f.data + f.l4 + 6), 0);
 }
 END_TEST
 
@@ -413,7 +402,7 @@ START_TEST(test_gso_invalid)
 	ck_assert_int_eq(dp_sw_gso(f.data, f.l4 + 10, &f.vnet, seg, collect,
 				   &s), -EINVAL);
 	/* not IP at all */
-	put16(f.data + 12, 0x88b5);
+	put_be16(f.data + 12, 0x88b5);
 	ck_assert_int_eq(dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s),
 			 -EINVAL);
 	ck_assert_uint_eq(s.n, 0);
@@ -668,9 +657,7 @@ START_TEST(test_dp_bad_header_dropped)
 	ck_assert_uint_eq(dp_mem_port_pending(fx_port[1]), 0);
 	ck_assert_uint_eq(dp_mem_port_pending(fx_port[2]), 0);
 	/* Nothing learned from them either. */
-	rcu_read_lock();
-	ck_assert_uint_eq(fdb_lookup_rcu(fx_fdb, 0, mac_a), FDB_NO_PORT);
-	rcu_read_unlock();
+	ck_assert_uint_eq(lookup_in(fx_fdb, 0, mac_a), FDB_NO_PORT);
 }
 END_TEST
 
@@ -729,11 +716,5 @@ static Suite *offload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(offload_suite());
-	int n_failed;
-
-	srunner_run_all(sr, CK_ENV);
-	n_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(offload_suite());
 }

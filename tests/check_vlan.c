@@ -22,6 +22,8 @@
 
 #include <check.h>
 
+#include "check_common.h"
+
 #define ROUNDTRIP_SEED	0x5eed0f7a9c0ffee1ULL
 #define ROUNDTRIP_ITERS	20000
 #define FRAME_MAX	1518
@@ -89,21 +91,6 @@ static enum vlan_parse_result parse(const uint8_t *bytes, uint32_t len,
 static const struct vlan_tag poison_tag = {
 	.tpid = 0xdead, .pcp = 6, .dei = true, .vid = 0x0bad,
 };
-
-/* splitmix64 */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *state, uint32_t bound)
-{
-	return rng_next(state) % bound;
-}
 
 /* ---- parse ---- */
 
@@ -865,13 +852,6 @@ END_TEST
 
 /* ---- randomized round trip ---- */
 
-static uint64_t roundtrip_seed(void)
-{
-	const char *env = getenv("VLAN_TEST_SEED");
-
-	return env ? strtoull(env, NULL, 0) : ROUNDTRIP_SEED;
-}
-
 static struct vlan_tag random_tag(uint64_t *rng)
 {
 	struct vlan_tag tag;
@@ -900,7 +880,7 @@ static void naive_tag_bytes(const struct vlan_tag *tag, uint8_t out[4])
 
 START_TEST(test_roundtrip_random)
 {
-	const uint64_t seed = roundtrip_seed();
+	const uint64_t seed = test_seed("VLAN_TEST_SEED", ROUNDTRIP_SEED);
 	uint64_t rng = seed;
 	uint8_t orig[FRAME_MAX];
 
@@ -1060,11 +1040,5 @@ static Suite *vlan_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(vlan_suite());
-	int n_failed;
-
-	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY, default normal */
-	n_failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(vlan_suite());
 }
