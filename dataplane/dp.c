@@ -940,10 +940,13 @@ DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
 				dp_deliver(mode, w, conf, m->to, &frames[i],
 					   m, tr);
 			} else {
+				DP_COUNT(mode, &in->stats.drop_no_egress);
 				DP_TRACE(tr, verdict, DP_TR_DROP);
 				DP_TRACE(tr, drop, DP_TR_DROP_EGRESS_DOWN);
 			}
 		} else {
+			unsigned int n_out = 0;
+
 			DP_COUNT(mode, &in->stats.flooded);
 			DP_TRACE(tr, verdict, DP_TR_FLOOD);
 			for (uint32_t k = 0; k < conf->n_active; k++) {
@@ -952,13 +955,18 @@ DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
 
 				if (p != index &&
 				    (conf->flags[p] & want) == want &&
-				    dp_vlan_member(conf, p, m->vid))
+				    dp_vlan_member(conf, p, m->vid)) {
 					dp_deliver(mode, w, conf, p,
 						   &frames[i], m, tr);
+					n_out++;
+				}
 			}
-			if (tr && !tr->n_egress) {
-				tr->verdict = DP_TR_DROP;
-				tr->drop = DP_TR_DROP_NO_EGRESS;
+			/* Flooded, to no port at all: dropped, and said so
+			 * (it still counts as flooded). */
+			if (!n_out) {
+				DP_COUNT(mode, &in->stats.drop_no_egress);
+				DP_TRACE(tr, verdict, DP_TR_DROP);
+				DP_TRACE(tr, drop, DP_TR_DROP_NO_EGRESS);
 			}
 		}
 		if (mode == DP_MODE_OBSERVE && tr)
@@ -1271,6 +1279,7 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->stats.drop_vlan = LOAD(&s->drop_vlan);
 	info->stats.drop_bad_tag = LOAD(&s->drop_bad_tag);
 	info->stats.drop_bad_offload = LOAD(&s->drop_bad_offload);
+	info->stats.drop_no_egress = LOAD(&s->drop_no_egress);
 	info->stats.tx_errors = LOAD(&s->tx_errors);
 	info->stats.rx_errors = LOAD(&s->rx_errors);
 	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);

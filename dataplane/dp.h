@@ -87,6 +87,9 @@ struct dp_port_stats {
 	uint64_t drop_vlan;		/* VLAN filter: no PVID, not a member */
 	uint64_t drop_bad_tag;		/* truncated 802.1Q/802.1ad header */
 	uint64_t drop_bad_offload;	/* a virtio-net header we cannot do */
+	uint64_t drop_no_egress;	/* nowhere to go: known unicast to a
+					 * port that is down, or a flood that
+					 * reaches no port */
 	uint64_t tx_errors;		/* egress write failed */
 	uint64_t rx_errors;		/* ingress read failed */
 	uint64_t tx_sw_csum;		/* checksums completed for this port */

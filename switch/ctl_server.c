@@ -267,6 +267,7 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_num(out, "stats.drop_vlan", s->drop_vlan);
 	ctl_put_num(out, "stats.drop_bad_tag", s->drop_bad_tag);
 	ctl_put_num(out, "stats.drop_bad_offload", s->drop_bad_offload);
+	ctl_put_num(out, "stats.drop_no_egress", s->drop_no_egress);
 	ctl_put_num(out, "stats.tx_errors", s->tx_errors);
 	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
 	ctl_put_num(out, "stats.tx_sw_csum", s->tx_sw_csum);

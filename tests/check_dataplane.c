@@ -640,11 +640,11 @@ START_TEST(test_flood_flags_all_off)
 	f = send_frame(0, mac_bcast, mac_a, 60);
 	expect_only(&f, BIT(2));
 	set_flags(2, all, 0);
-	/* Nowhere to go: still counted as flooded. */
+	/* Nowhere to go: counted as flooded, and as going nowhere. */
 	send_frame(0, mac_mcast, mac_a, 60);
 	expect_nothing();
 	ck_assert_port_stats(0, .rx_packets = 3, .rx_bytes = 180,
-			     .flooded = 3);
+			     .flooded = 3, .drop_no_egress = 1);
 }
 END_TEST
 
@@ -670,7 +670,7 @@ START_TEST(test_down_not_flooded_or_forwarded)
 	expect_nothing();
 	ck_assert_port_stats(2, .rx_packets = 0);
 	ck_assert_port_stats(0, .rx_packets = 5, .rx_bytes = 300,
-			     .flooded = 4);
+			     .flooded = 4, .drop_no_egress = 1);
 }
 END_TEST
 
@@ -1198,6 +1198,9 @@ static unsigned int twin_input(struct twin *tw, uint32_t in,
 			return 0;
 		} else if (tw->flags[tw->e[i].port] & DP_PORT_UP) {
 			out = BIT(tw->e[i].port);
+		} else {
+			st->drop_no_egress++;	/* its port is down */
+			return 0;
 		}
 	}
 	if (flood) {
@@ -1206,6 +1209,8 @@ static unsigned int twin_input(struct twin *tw, uint32_t in,
 			if (p != in && (tw->flags[p] & DP_PORT_UP) &&
 			    (tw->flags[p] & flood_flag))
 				out |= BIT(p);
+		if (!out)
+			st->drop_no_egress++;
 	}
 	for (uint32_t p = 0; p < N_PORTS; p++) {
 		if (!(out & BIT(p)))

@@ -1006,12 +1006,12 @@ START_TEST(test_flood_members_only)
 			     .flooded = 6);
 	ck_assert_port_stats(3);
 
-	/* A VLAN with one member: flooded to nobody, dropped by nobody. */
+	/* A VLAN with one member: flooded to nobody, so going nowhere. */
 	f = tagged(mac_bcast, mac_c, TPID_Q, 0, false, 30);
 	input(3, &f);
 	expect_none();
 	ck_assert_port_stats(3, .rx_packets = 1, .rx_bytes = 64,
-			     .flooded = 1);
+			     .flooded = 1, .drop_no_egress = 1);
 }
 END_TEST
 
@@ -2083,6 +2083,8 @@ static void twin_input(struct twin *tw, uint32_t in, const struct tframe *f,
 		for (uint32_t p = 0; p < N_PORTS; p++)
 			if (p != in && tw->port[p].member[vid])
 				dests |= BIT(p);
+		if (!dests)
+			ip->st.drop_no_egress++;
 	}
 	for (uint32_t p = 0; p < N_PORTS; p++) {
 		struct twin_port *op = &tw->port[p];
