@@ -642,14 +642,6 @@ void dp_worker_flush(struct dp_worker *w)
 /* One software segment, sent at once: it lives in the worker's scratch. */
 /* ---- what watchers see ---- */
 
-static uint64_t dp_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Whether @sub wants frames (or traces) of port @port in VLAN @vid. */
 static bool dp_obs_match(const struct dp_obs_sub *sub, uint32_t port,
 			 uint16_t vid)
@@ -664,7 +656,11 @@ static void dp_obs_put(const struct dp_obs_sub *sub,
 		       const struct dp_rec_hdr *hdr, const struct iovec *iov,
 		       int iovcnt, uint32_t max_data)
 {
-	if (dp_ring_put(sub->ring, hdr, sizeof(*hdr), iov, iovcnt, max_data))
+	/* Stamped in the ring, so that what many threads put is in time
+	 * order there. */
+	if (dp_ring_put(sub->ring, hdr, sizeof(*hdr),
+			offsetof(struct dp_rec_hdr, ts_ns), iov, iovcnt,
+			max_data))
 		__atomic_fetch_add(sub->taken, 1, __ATOMIC_RELAXED);
 }
 
@@ -687,8 +683,6 @@ static void dp_obs_frame(const struct dp_obs_set *obs, enum dp_dir dir,
 		if (sub->trace || !(sub->dirs & dir) ||
 		    !dp_obs_match(sub, port, vid))
 			continue;
-		if (!hdr.ts_ns)
-			hdr.ts_ns = dp_realtime_ns();
 		hdr.caplen = len < sub->snaplen ? len : sub->snaplen;
 		dp_obs_put(sub, &hdr, iov, iovcnt, hdr.caplen);
 	}
@@ -862,8 +856,6 @@ static void dp_obs_trace(const struct dp_obs_set *obs, uint32_t port,
 
 		if (!sub->trace || !dp_obs_match(sub, port, vid))
 			continue;
-		if (!hdr.ts_ns)
-			hdr.ts_ns = dp_realtime_ns();
 		hdr.caplen = iov.iov_len;
 		dp_obs_put(sub, &hdr, &iov, 1, iov.iov_len);
 	}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int dp_ring_init(struct dp_ring *r, size_t size)
 {
@@ -56,7 +57,8 @@ static void ring_read(const struct dp_ring *r, uint64_t pos, void *dst,
 }
 
 bool dp_ring_put(struct dp_ring *r, const void *hdr, uint32_t hdr_len,
-		 const struct iovec *iov, int iovcnt, uint32_t max_data)
+		 uint32_t stamp_at, const struct iovec *iov, int iovcnt,
+		 uint32_t max_data)
 {
 	uint32_t data_len = 0, rec_len;
 	uint64_t pos;
@@ -77,6 +79,14 @@ bool dp_ring_put(struct dp_ring *r, const void *hdr, uint32_t hdr_len,
 	ring_write(r, pos, &rec_len, sizeof(rec_len));
 	pos += sizeof(rec_len);
 	ring_write(r, pos, hdr, hdr_len);
+	if (stamp_at + sizeof(uint64_t) <= hdr_len) {
+		struct timespec ts;
+		uint64_t ns;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		ring_write(r, pos + stamp_at, &ns, sizeof(ns));
+	}
 	pos += hdr_len;
 	for (int i = 0; i < iovcnt && data_len; i++) {
 		size_t n = iov[i].iov_len < data_len ? iov[i].iov_len :

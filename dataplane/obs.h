@@ -45,10 +45,15 @@ int dp_ring_init(struct dp_ring *r, size_t size);
 void dp_ring_destroy(struct dp_ring *r);
 /*
  * Put one record: @hdr_len bytes of @hdr, then the bytes of @iov (at most
- * @max_data of them).  Returns false (and counts it) when it does not fit.
+ * @max_data of them).  With @stamp_at below @hdr_len, the 8 bytes there
+ * are set to CLOCK_REALTIME in nanoseconds while the ring is held, so
+ * that records from many threads are in time order.  Returns false (and
+ * counts it) when it does not fit.
  */
+#define DP_RING_NO_STAMP UINT32_MAX
 bool dp_ring_put(struct dp_ring *r, const void *hdr, uint32_t hdr_len,
-		 const struct iovec *iov, int iovcnt, uint32_t max_data);
+		 uint32_t stamp_at, const struct iovec *iov, int iovcnt,
+		 uint32_t max_data);
 /* Take the oldest record into @out (@size bytes, enough for any record
  * the producers put).  Returns its length, or 0 when the ring is empty. */
 uint32_t dp_ring_get(struct dp_ring *r, void *out, uint32_t size);

@@ -1277,16 +1277,22 @@ static int do_explain(struct req *r)
 			pcap_close(p);
 			return invarg(r, path, "not an Ethernet capture");
 		}
-		while (n < EXPLAIN_PCAP_MAX &&
-		       (ret = pcap_next_ex(p, &ph, &data)) == 1) {
+		while ((ret = pcap_next_ex(p, &ph, &data)) == 1) {
+			if (++n > EXPLAIN_PCAP_MAX) {
+				pcap_close(p);
+				return req_err(r, -EFBIG,
+					       "Error: argument \"%s\" is wrong: more than %u frames; explain a shorter file",
+					       path, EXPLAIN_PCAP_MAX);
+			}
 			err = explain_one(r, port, data, ph->caplen);
 			if (err) {
 				pcap_close(p);
 				return err;
 			}
-			n++;
 		}
 		pcap_close(p);
+		if (ret == PCAP_ERROR)
+			return invarg(r, path, "a damaged pcap file");
 	}
 	return 0;
 }

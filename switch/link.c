@@ -227,12 +227,17 @@ void sw_link_rescan_locked(struct sw *sw)
 		was = info.flags & DP_PORT_UP;
 		if (was == up)
 			continue;
+		/* Down before what it flushes; up after it forwards. */
+		if (!up)
+			sw_obs_port_event(sw, DP_EV_PORT_DOWN, idx[i],
+					  info.name);
 		dp_port_set_flags(sw->dp, idx[i], DP_PORT_UP,
 				  up ? DP_PORT_UP : 0);
 		sw_log(LOG_INFO, "%s: link %s, port %s", info.name,
 		       up ? "up" : "down", up ? "forwarding" : "disabled");
-		sw_obs_port_event(sw, up ? DP_EV_PORT_UP : DP_EV_PORT_DOWN,
-				  idx[i], info.name);
+		if (up)
+			sw_obs_port_event(sw, DP_EV_PORT_UP, idx[i],
+					  info.name);
 	}
 }
 

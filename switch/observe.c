@@ -75,11 +75,14 @@ struct sw_session {
 	uint64_t written;		/* atomic: records written out */
 	uint64_t bytes;			/* atomic: their frames' bytes */
 	uint64_t lost;			/* atomic: taken, never written */
+	uint64_t refused;		/* the ring's, kept when it goes */
+	bool abandoned;			/* the writer gave up on the file */
 	int state;			/* atomic: enum sw_sess_state */
 	bool published;			/* control side */
 
 	int stop_fd;			/* eventfd */
 	bool stopping;			/* atomic */
+	bool port_gone;			/* atomic: stopped as its port went */
 	bool finished;			/* atomic: the thread is done */
 	bool joined;
 	pthread_t thread;
@@ -106,14 +109,6 @@ struct sw_obs {
 static uint64_t obs_now_ms(void)
 {
 	return dp_now_ms();
-}
-
-static uint64_t obs_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int obs_state(struct sw_session *s)
@@ -159,8 +154,12 @@ static ssize_t obs_cookie_write(void *cookie, const char *buf, size_t len)
 				{ .fd = s->stop_fd, .events = POLLIN },
 			};
 
-			if (obs_stopping(s))
+			if (obs_stopping(s)) {
+				/* Stopped with the file stalled: what is
+				 * left is lost, and counted so. */
+				s->abandoned = true;
 				break;
+			}
 			poll(pfd, 2, 100);
 			continue;
 		}
@@ -455,6 +454,9 @@ static int obs_send_record(struct sw_session *s, const struct dp_rec_hdr *hdr,
 
 	if (!out)
 		return -ENOMEM;
+	/* Online to read port names from the snapshot; offline again
+	 * before writing, which may wait for the client. */
+	rcu_thread_online();
 	switch (hdr->type) {
 	case DP_REC_TRACE:
 		sw_obs_put_trace(s->sw, out, hdr->port,
@@ -468,6 +470,7 @@ static int obs_send_record(struct sw_session *s, const struct dp_rec_hdr *hdr,
 		obs_put_event(out, hdr, (const struct dp_event *)payload);
 		break;
 	}
+	rcu_offline();
 	fputs(".\n", out);
 	if (fclose(out)) {
 		free(text);
@@ -504,8 +507,9 @@ static bool obs_count_reached(struct sw_session *s)
 
 /*
  * Take what is in the ring and write it out.  Returns false when the
- * session is over (count reached, client gone, file failed).  Online: a
- * trace names ports.
+ * session is over (count reached, client gone, file failed).  Offline:
+ * writing may wait for a slow reader, which must not hold up grace
+ * periods (a record's formatting goes online for the port names).
  */
 static bool obs_drain(struct sw_session *s, uint8_t *rec)
 {
@@ -519,6 +523,8 @@ static bool obs_drain(struct sw_session *s, uint8_t *rec)
 		if (len < sizeof(*hdr))
 			continue;
 		if (s->kind == SW_OBS_CAPTURE) {
+			if (s->abandoned)
+				return false;
 			obs_capture_record(s, hdr, payload);
 			if (obs_state(s) == SW_SESS_ERROR)
 				return false;
@@ -572,9 +578,7 @@ static void *obs_thread(void *arg)
 			gone = true;
 			break;
 		}
-		rcu_thread_online();
 		go_on = obs_drain(s, rec);
-		rcu_offline();
 		if (!go_on || obs_stopping(s))
 			break;
 		if (!stream && obs_now_ms() - last_flush >= OBS_FLUSH_MS) {
@@ -588,10 +592,15 @@ static void *obs_thread(void *arg)
 		obs_set_state(s, obs_count_reached(s) ? SW_SESS_DONE :
 						      SW_SESS_STOPPED);
 	if (stream) {
-		char end[64];
+		char end[128];
 
 		if (!gone) {
-			snprintf(end, sizeof(end), "status 0\n\n");
+			if (__atomic_load_n(&s->port_gone, __ATOMIC_ACQUIRE))
+				snprintf(end, sizeof(end),
+					 "error Error: %s was removed\nstatus %d\n\n",
+					 s->f.ifname, -ENODEV);
+			else
+				snprintf(end, sizeof(end), "status 0\n\n");
 			obs_write_all(s, end, strlen(end));
 		}
 		close(s->fd);
@@ -711,11 +720,11 @@ static void obs_event_put(struct sw *sw, const struct dp_event *ev,
 	mon = __atomic_load_n(&sw->obs->mon, __ATOMIC_ACQUIRE);
 	if (!mon)
 		return;
-	hdr.ts_ns = obs_realtime_ns();
 	for (unsigned int i = 0; i < mon->n; i++) {
 		if (is_port ? !mon->m[i].port : !mon->m[i].fdb)
 			continue;
-		if (dp_ring_put(mon->m[i].ring, &hdr, sizeof(hdr), &iov, 1,
+		if (dp_ring_put(mon->m[i].ring, &hdr, sizeof(hdr),
+				offsetof(struct dp_rec_hdr, ts_ns), &iov, 1,
 				sizeof(*ev)))
 			__atomic_fetch_add(mon->m[i].taken, 1,
 					   __ATOMIC_RELAXED);
@@ -783,6 +792,7 @@ static void obs_session_join(struct sw_session *s)
 	pthread_join(s->thread, NULL);
 	rcu_thread_online();
 	s->joined = true;
+	s->refused = __atomic_load_n(&s->ring.n_refused, __ATOMIC_RELAXED);
 	dp_ring_destroy(&s->ring);
 }
 
@@ -940,9 +950,13 @@ int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
 		goto out_free;
 	}
 	s->dumper = pcap_dump_fopen(s->pcap, s->out);
-	if (!s->dumper) {
+	/* The file header, now: a file that takes no writes is refused
+	 * here rather than found out later. */
+	if (!s->dumper || pcap_dump_flush(s->dumper) ||
+	    obs_state(s) == SW_SESS_ERROR) {
 		snprintf(errbuf, sizeof(errbuf), "cannot write: %s",
-			 pcap_geterr(s->pcap));
+			 s->dumper ? "the file takes no writes" :
+				     pcap_geterr(s->pcap));
 		*why = errbuf;
 		err = -EIO;
 		goto out_free;
@@ -987,6 +1001,8 @@ int sw_capture_stop_locked(struct sw *sw, uint32_t port, unsigned int id,
 		if (!obs_capture_matches(s, port, id))
 			continue;
 		any = true;
+		/* A writer waiting on a slow file gives up at once. */
+		__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
 		if (s->published) {
 			s->published = false;
 			changed = true;
@@ -1029,9 +1045,9 @@ void sw_capture_info_of(const struct sw_session *s, struct sw_capture_info *i)
 	i->state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 	i->frames = __atomic_load_n(&s->written, __ATOMIC_RELAXED);
 	i->bytes = __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
-	i->dropped = s->ring.buf ?
-		__atomic_load_n(&s->ring.n_refused, __ATOMIC_RELAXED) : 0;
-	i->dropped += s->joined ? s->lost : 0;
+	/* Refused by a full ring, and taken but never written. */
+	i->dropped = s->joined ? s->refused + s->lost :
+		__atomic_load_n(&s->ring.n_refused, __ATOMIC_RELAXED);
 }
 
 void sw_capture_list_locked(struct sw *sw,
@@ -1073,6 +1089,33 @@ int sw_stream_start_locked(struct sw *sw, enum sw_obs_kind kind,
 		return err;
 	}
 	return 0;
+}
+
+void sw_obs_port_removed_locked(struct sw *sw, uint32_t index)
+{
+	struct sw_session *s;
+	bool changed = false;
+
+	if (!sw->obs)
+		return;
+	/* Its index may name another port soon: its watchers end now, as
+	 * tcpdump does when its interface goes. */
+	for (s = sw->obs->sessions; s; s = s->next) {
+		if (!s->published || s->f.port != index)
+			continue;
+		__atomic_store_n(&s->port_gone, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+		s->published = false;
+		changed = true;
+	}
+	if (!changed)
+		return;
+	obs_unpublish_locked(sw);
+	for (s = sw->obs->sessions; s; s = s->next)
+		if (__atomic_load_n(&s->port_gone, __ATOMIC_ACQUIRE))
+			obs_session_join(s);
+	/* The streams go; the captures stay listed, stopped. */
+	obs_retire_locked(sw, false);
 }
 
 int sw_obs_init(struct sw *sw)

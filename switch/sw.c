@@ -254,6 +254,7 @@ int sw_port_del_locked(struct sw *sw, uint32_t index)
 	if (!port)
 		return -ENOENT;
 	strcpy(name, port->name);
+	sw_obs_port_removed_locked(sw, index);
 	/* A tap we attached to goes back down if we brought it up, as long
 	 * as it is still in our namespace (under whatever name it has). */
 	restore_down = !sw->was_up[index] && sw_link_in_own_netns(port) &&

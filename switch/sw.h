@@ -157,6 +157,9 @@ void sw_capture_info_of(const struct sw_session *s,
  * @kind: on success the session owns it. */
 int sw_stream_start_locked(struct sw *sw, enum sw_obs_kind kind,
 			   const struct sw_obs_filter *f, int fd);
+/* Under sw->lock, online: port @index is going; the watchers of it end
+ * (streams with an error, captures stopped). */
+void sw_obs_port_removed_locked(struct sw *sw, uint32_t index);
 /* Under sw->lock, online: a port event for the monitor. */
 void sw_obs_port_event(struct sw *sw, enum dp_event_kind kind,
 		       uint32_t index, const char *ifname);

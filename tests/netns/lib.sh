@@ -99,7 +99,8 @@ assert_ge()
 # assert_json WHAT JSON JQ_FILTER: the filter must yield true for JSON.
 assert_json()
 {
-	if ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
+	# jq -e exits 0 on empty input: that must not pass.
+	if [ -z "$2" ] || ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
 		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
 			"$1" "$3" "$2" >&2
 		exit 1
@@ -123,7 +124,7 @@ check_eq()
 
 check_json()
 {
-	if ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
+	if [ -z "$2" ] || ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
 		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
 			"$1" "$3" "$2" >&2
 		TS_FAILED=1
@@ -531,4 +532,184 @@ stat_delta()
 assert_delta()
 {
 	assert_eq "$1 stats.$2 grew by" "$3" "$(stat_delta "$1" "$2")"
+}
+
+# ------------------------------------------------ watching the switch
+#
+# Helpers for the tests of capture, trace, explain, dump and monitor
+# (test_capture*.sh, test_trace.sh, test_monitor.sh, test_streams.sh):
+#
+#   bg_track PID              stop PID (by PID) when the test exits
+#   cleanup_bg                the EXIT trap of a test that starts
+#                             background processes: stops each one
+#                             bg_track recorded, by PID, then cleanup
+#   stream_start FILE ARGS... tapswitchctl ARGS in the background, its
+#                             stdout in FILE (stderr in FILE.err); sets
+#                             STREAM_PID and returns once the daemon has
+#                             the stream on (stream_ready)
+#   stream_wait PID [SECONDS] wait for a stream client to end by itself
+#   stream_released PID       wait until the daemon has let go of PID's
+#                             connection (its session ended)
+#   pcap_frames FILE          one line a frame of a pcap file, read back
+#                             with tshark: "LEN CAPLEN EPOCH HEX"
+#   xfer_as IN HEX J=HEX_J... xfer, where a receiver gets another frame
+#                             (a tag pushed or popped on the way)
+#   link_stat NS IF DIR KEY   a kernel counter of a host's interface
+
+TS_BG_PIDS=()
+declare -A TS_STREAM_PEER=()
+
+# bg_track PID: stop PID (SIGTERM, by PID) when the test exits.
+bg_track() { TS_BG_PIDS+=("$1"); }
+
+cleanup_bg()
+{
+	local rc=$? pid i
+	set +e
+	for pid in "${TS_BG_PIDS[@]}"; do
+		kill -s TERM "$pid" 2>/dev/null
+	done
+	for pid in "${TS_BG_PIDS[@]}"; do
+		for ((i = 0; i < 30; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+		pid_alive "$pid" && kill -s KILL "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
+	done
+	(exit "$rc")
+	cleanup
+}
+
+# sock_inode PID: the inode of the (first) socket PID holds, or "".
+sock_inode()
+{
+	local f l
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		case $l in
+		socket:\[*\])
+			l=${l#socket:[}
+			printf '%s' "${l%]}"
+			return 0
+			;;
+		esac
+	done
+}
+
+# daemon_holds INODE: whether the daemon has socket INODE open.
+daemon_holds()
+{
+	local f
+	for f in /proc/"$TS_DAEMON_PID"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "socket:[$1]" ] && return 0
+	done
+	return 1
+}
+
+# stream_ready PID: wait (5 s at most) until the daemon has accepted the
+# connection of tapswitchctl PID, then make one more request: the control
+# server serves one connection at a time, so when that answers, PID's
+# request has been served (its stream is on, or refused).  Fails if PID
+# exits first.
+stream_ready()
+{
+	local pid=$1 i ino peer
+	for ((i = 0; i < 100; i++)); do
+		pid_alive "$pid" ||
+			fail "tapswitchctl (pid $pid) exited before its stream was on"
+		ino=$(sock_inode "$pid")
+		if [ -n "$ino" ]; then
+			peer=$(ss -xn 2>/dev/null |
+				awk -v i="$ino" '$6 == i { print $8; exit }')
+			if [ -n "$peer" ] && daemon_holds "$peer"; then
+				TS_STREAM_PEER[$pid]=$peer
+				ctl show >/dev/null ||
+					fail "tapswitch does not answer"
+				return 0
+			fi
+		fi
+		sleep 0.05
+	done
+	fail "tapswitchctl (pid $pid): the daemon did not take its connection in 5 s"
+}
+
+# stream_start FILE ARGS...: see above.  The client is tracked (bg_track).
+stream_start()
+{
+	local out=$1
+	shift
+	"$TAPSWITCHCTL" --ctl "$TS_SOCK" "$@" >"$out" 2>"$out.err" &
+	STREAM_PID=$!
+	bg_track "$STREAM_PID"
+	stream_ready "$STREAM_PID"
+}
+
+# stream_wait PID [SECONDS]: wait (default 5 s) for PID to exit; fail if it
+# does not.  Prints nothing; returns PID's exit status.
+stream_wait()
+{
+	local pid=$1 tries=$((${2:-5} * 20)) rc=0
+	for (( ; tries > 0; tries--)); do
+		pid_alive "$pid" || break
+		sleep 0.05
+	done
+	pid_alive "$pid" && fail "tapswitchctl (pid $pid) still running after ${2:-5} s"
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# stream_released PID [SECONDS]: wait (default 5 s) until the daemon no
+# longer holds the other end of PID's connection (stream_ready noted it).
+stream_released()
+{
+	local peer=${TS_STREAM_PEER[$1]:-} tries=$((${2:-5} * 20))
+	[ -n "$peer" ] || fail "stream_released: no connection noted for $1"
+	for (( ; tries > 0; tries--)); do
+		daemon_holds "$peer" || return 0
+		sleep 0.05
+	done
+	fail "tapswitch still holds the connection of tapswitchctl (pid $1) after ${2:-5} s"
+}
+
+# pcap_frames FILE: read FILE back with tshark; one line a frame:
+# "LEN CAPLEN EPOCH HEX" (HEX: the captured bytes, lower case).
+pcap_frames()
+{
+	command -v tshark >/dev/null 2>&1 || fail "no tshark"
+	[ -f "$1" ] || fail "pcap_frames: no file $1"
+	tshark -r "$1" -T json -x 2>/dev/null |
+		jq -r '.[]._source.layers |
+			[.frame["frame.len"], .frame["frame.cap_len"],
+			 .frame["frame.time_epoch"], .frame_raw[0]] | join(" ")' ||
+		fail "tshark cannot read $1"
+}
+
+# xfer_as IN HEX [J=HEX_J]...: as xfer, but interface J receives HEX_J
+# (a frame tagged or untagged on the way); the J must be in index order.
+xfer_as()
+{
+	local in=$1 hex=$2 arg expect='' got
+	shift 2
+	for arg in "$@"; do
+		expect+="rx ${arg%%=*} ${arg#*=}"$'\n'
+	done
+	expect+=.
+	got=$(printf 'send %s %s\n' "$in" "$hex" | pkt_run)
+	if [ "$got" != "$expect" ]; then
+		printf 'FAIL: frame %s sent on %s (%s)\n' "$hex" "$in" \
+			"${PKT_IFS[$in]}" >&2
+		printf '  expected:\n%s\n' "$expect" | sed 's/^/    /' >&2
+		printf '  pktio printed:\n%s\n' "$got" | sed 's/^/    /' >&2
+		exit 1
+	fi
+}
+
+# link_stat NS IFNAME rx|tx KEY: a kernel counter of IFNAME in NS (ip -s),
+# e.g. link_stat h0 tap0 tx dropped: frames the host could not hand to
+# the tap (its queue full), which the switch never saw.
+link_stat()
+{
+	ip -n "$1" -j -s link show dev "$2" |
+		jq -r --arg d "$3" --arg k "$4" '.[0].stats64[$d][$k]'
 }
