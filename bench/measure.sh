@@ -9,6 +9,10 @@
 #                       and the generator's and the switch's side of it
 #   m_mac K KEY         64-byte frames from K learned source MACs: KEY_kpps
 #
+# With BENCH_PERF=1, a userspace switch's tcp1 and pps64 get one more run,
+# not counted, under `perf record -g` of the switch's processes: its
+# report is profile-BACKEND-KEY.txt beside the results.
+#
 # Durations and repetitions come from run.sh: TCP_SECS, PPS_SECS,
 # PPS_WARMUP, REPEAT, PING_COUNT, LEARN_MAX_SECS.
 
@@ -86,6 +90,52 @@ m_tcp()
 		awk '{ printf "%s%.3f", (NR > 1 ? "," : ""), $1 / 1e9 }')"
 	result "$BACKEND" "${key}_retransmits" "$(printf '%s\n' "${retr[@]}" | median)"
 	say "    $key: $(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }') Gbit/s (runs: ${#vals[@]})"
+	[ "$key" = tcp1 ] && perf_during "$key" bounded $((PERF_SECS + 20)) \
+		"$BENCH_TMP/iperf-perf.json" ip netns exec "${HOST_NS[0]}" \
+		iperf3 -c "${HOST_ADDR[1]}" -p "$IPERF_PORT" -t $((PERF_SECS + 1)) \
+		-J --connect-timeout 3000
+	return 0
+}
+
+# perf_during KEY CMD...: with BENCH_PERF=1, run CMD (which must keep
+# the switch busy for PERF_SECS) while perf samples every process of the
+# switch; keep the flat profile and the inclusive one in
+# $BENCH_TMP/profile-$BACKEND-$KEY.txt.
+PERF_SECS=3
+perf_during()
+{
+	local key=$1 data=$BENCH_TMP/perf.data rep pids ppid
+	shift
+	[ "${BENCH_PERF:-0}" = 1 ] && [ "${#SW_PIDS[@]}" -gt 0 ] || return 0
+	if ! command -v perf >/dev/null 2>&1; then
+		note "$BACKEND" "$key: no perf here, not profiled"
+		return 0
+	fi
+	pids=$(IFS=,; echo "${SW_PIDS[*]}")
+	rm -f "$data"
+	timeout $((PERF_SECS + 15)) perf record -q -g -p "$pids" -o "$data" \
+		-- sleep "$PERF_SECS" >>"$BENCH_LOG" 2>&1 &
+	ppid=$!
+	"$@" >>"$BENCH_LOG" 2>&1
+	wait "$ppid"
+	[ -s "$data" ] || {
+		note "$BACKEND" "$key: perf recorded nothing"
+		return 0
+	}
+	rep=$BENCH_TMP/profile-$BACKEND-$key.txt
+	{
+		echo "# $BACKEND, $key: perf record -g -p <every switch process> for ${PERF_SECS} s"
+		echo "# (an extra run, not one of the measured ones)"
+		echo "#"
+		echo "# Self time, by DSO and symbol (perf report --no-children --sort dso,symbol -g none --percent-limit 0.5):"
+		perf report -i "$data" --no-children --sort dso,symbol -g none \
+			--percent-limit 0.5 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$'
+		echo "#"
+		echo "# Inclusive time, by symbol (perf report --children --sort symbol -g none --percent-limit 5):"
+		perf report -i "$data" --children --sort symbol -g none \
+			--percent-limit 5 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$'
+	} >"$rep"
+	rm -f "$data"
 }
 
 # m_ping: PING_COUNT echo requests 2 ms apart; avg and p99 of the
@@ -191,7 +241,10 @@ m_pps()
 		note "$BACKEND" "$2: the receiver could not send"
 		return 1
 	}
-	pps_measure "$2" -l "$1"
+	pps_measure "$2" -l "$1" || return 1
+	[ "$2" = pps64 ] && perf_during "$2" pktgen_run \
+		"$BENCH_TMP/pps-perf.json" -t $((PERF_SECS + 1)) -w 0.2 -l "$1"
+	return 0
 }
 
 # m_mac K KEY: a learning pass (each of the K source MACs once, bounded by

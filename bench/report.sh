@@ -163,7 +163,7 @@ report_png()
 	# was): a chart that says so rather than no file.
 	if ! tail -n +2 "$dat" | cut -f 2- | tr '\t' '\n' | grep -q '^[0-9]'; then
 		plot="[0:1][0:1] NaN notitle"
-		plot="set label 1 'no ratios to show: the kernel bridge, or every other backend, was not measured' at graph 0.5, 0.5 center; unset xtics; unset ytics; unset arrow; plot $plot"
+		plot="unset logscale y; set label 1 'no ratios to show: the kernel bridge, or every other backend, was not measured' at graph 0.5, 0.5 center; unset xtics; unset ytics; unset arrow; plot $plot"
 	else
 		plot="plot $plot"
 	fi

@@ -12,8 +12,8 @@
 #                   passes cut at 3 s (default: 5 s TCP runs, 3 s frame
 #                   windows, median of 3, learning passes up to 30 s)
 #   --backends L    comma-separated, from: kbridge tapswitch tapswitch-busy
-#                   ovs ovs-tso vde (default: all; tapswitch-busy only when
-#                   TAPSWITCH_BUSY_ARGS is set)
+#                   ovs ovs-tso vde (default: all; tapswitch-busy is
+#                   left out when TAPSWITCH_BUSY_ARGS is set but empty)
 #   --tests L       comma-separated, from: tcp1 tcp4 ping pps64 pps1500
 #                   mac1k mac64k mac1m, or the groups tcp, pps, mac
 #                   (default: all)
@@ -27,14 +27,21 @@
 #
 # Environment: TAPSWITCH_ARGS (extra tapswitch options, e.g. "--pin-cpus
 # 0"), TAPSWITCH_BUSY_ARGS (options of a second tapswitch run, measured
-# for latency only, e.g. "--busy-poll 50"), OVS_PORTS (tap, the default,
+# for latency only; default "--poll-threads 1 --busy-poll 5000
+# --pin-cpus 0": one thread spinning on one CPU long enough to cover the
+# 2 ms between pings, the other CPU left to the hosts), OVS_PORTS (tap, the default,
 # or veth), VDE_ARGS (default "--hashsize 1048576"), OVS_MAC_TABLE_SIZE,
-# BENCH_LEARN_PPS (pace the MAC learning pass), BENCH_KEEP_TMP=1 (keep the
+# BENCH_LEARN_PPS (pace the MAC learning pass), BENCH_PERF=1 (profile
+# the userspace switches: an extra tcp1 and pps64 run under perf record,
+# reported in profile-BACKEND-KEY.txt beside the results), BENCH_KEEP_TMP=1 (keep the
 # scratch directory, with every daemon's log, after the run).
 #
 # Prints the markdown table on stdout (progress on stderr).  Exit status 0
 # when the harness ran, also when a backend was skipped; 1 on a harness
 # error; 2 on bad usage.  See bench/README.md for what each figure means.
+
+# Unset: the latency setting that pays on a small machine (README, "Benchmarks").
+TAPSWITCH_BUSY_ARGS=${TAPSWITCH_BUSY_ARGS---poll-threads 1 --busy-poll 5000 --pin-cpus 0}
 
 BENCH_LIB_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
@@ -299,8 +306,12 @@ cp "$BENCH_LOG" "$new/latest.log"
 mkdir -p "$out_dir" || die "cannot make $out_dir"
 # The output directory holds what this run wrote, and only that.
 rm -f "$out_dir/latest.md" "$out_dir/latest.json" "$out_dir/latest.png" \
-	"$out_dir/latest.log"
+	"$out_dir/latest.log" "$out_dir"/profile-*.txt
 cp "$new"/latest.* "$out_dir/" || die "cannot write to $out_dir"
+if compgen -G "$BENCH_TMP/profile-*.txt" >/dev/null; then
+	cp "$BENCH_TMP"/profile-*.txt "$out_dir/" || die "cannot write to $out_dir"
+	say "bench: profiles in $out_dir/profile-*.txt"
+fi
 
 cat "$out_dir/latest.md"
 say "bench: wrote $out_dir/latest.{md,json,png,log} in $(($(date +%s) - BENCH_STARTED)) s"
