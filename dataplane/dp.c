@@ -1280,6 +1280,8 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->uring = __atomic_load_n(
 		&dp->pollers[dp_poll_thread_of(dp, index)].uring,
 		__ATOMIC_RELAXED);
+	info->registered = __atomic_load_n(&port->rx_registered,
+					   __ATOMIC_RELAXED);
 	return 0;
 }
 

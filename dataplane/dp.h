@@ -201,6 +201,8 @@ struct dp_port {
 	uint32_t vnet_hdr_len;		/* 0, or DP_VNET_HDR_LEN */
 	uint8_t *rx_bufs;		/* its poll thread's receive buffers */
 	bool rx_gone;			/* its poll thread saw POLLERR */
+	bool rx_registered;		/* atomic: its receive buffers are
+					 * registered with its thread's ring */
 	struct dp_port_stats stats;
 	struct dp_vlan_stats *vstats;	/* [VLAN_N_VID], while attached */
 };
@@ -260,6 +262,7 @@ struct dp_port_info {
 	uint32_t flags;
 	uint32_t offload_caps;		/* DP_OFFLOAD_* the backend can take */
 	bool uring;			/* its poll thread runs on io_uring */
+	bool registered;		/* ... into registered buffers */
 	struct dp_port_stats stats;
 };
 int dp_port_get_info(struct dp *dp, uint32_t index,

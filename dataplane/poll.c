@@ -78,6 +78,15 @@
 struct dp_uring {
 	struct io_uring ring;
 	bool tx_pending[DP_TXQ];	/* submitted, no completion yet */
+	/*
+	 * Receive buffers registered with the ring: slot j holds those of
+	 * rxq[j].  A registered buffer is read into and written from
+	 * without importing, checking and copying through user pages.
+	 */
+	bool fixed;			/* the sparse table is there */
+	unsigned int n_reg;		/* slots below this may be in use */
+	unsigned int last_reg;		/* the slot the last write found */
+	uint8_t *reg[DP_MAX_PORTS];
 };
 
 /* A port as its poll thread sees it; rebuilt with every snapshot. */
@@ -86,6 +95,7 @@ struct dp_rxq {
 	struct dp_port *port;		/* valid while the snapshot is */
 	int fd;
 	uint8_t *bufs;
+	int buf_index;			/* registered with the ring; -1: not */
 	unsigned int set;		/* the buffer set reads go to next */
 	unsigned int n_reads;		/* reads to submit; 0: none */
 	unsigned int n_frames;
@@ -190,7 +200,82 @@ static struct dp_uring *dp_uring_create(void)
 			return NULL;
 		}
 	}
+	/* Without it (an old kernel, a memlock limit): plain reads. */
+	u->fixed = !io_uring_register_buffers_sparse(&u->ring, DP_MAX_PORTS);
 	return u;
+}
+
+/*
+ * Register the receive buffers of the ports in @t's list, each in the slot
+ * of its rxq; unregister what is no longer there.  A slot that cannot be
+ * registered keeps the port on plain reads and writes.
+ */
+static void dp_uring_sync_bufs(struct dp_pthread *t)
+{
+	struct dp_uring *u = t->u;
+	unsigned int n_reg = 0;
+
+	for (unsigned int j = 0; j < t->n_rxq; j++)
+		t->rxq[j].buf_index = -1;
+	if (!u || !u->fixed)
+		return;
+	for (unsigned int j = 0; j < DP_MAX_PORTS; j++) {
+		uint8_t *want = j < t->n_rxq ? t->rxq[j].bufs : NULL;
+
+		if (u->reg[j] != want) {
+			struct iovec iov = {
+				.iov_base = want,
+				.iov_len = want ? DP_BUFS_SIZE : 0,
+			};
+			__u64 tag = 0;
+
+			if (io_uring_register_buffers_update_tag(
+				    &u->ring, j, &iov, &tag, 1) != 1) {
+				/* A memlock limit, most likely.  Leave no
+				 * slot naming memory that may be unmapped
+				 * and mapped again: plain I/O from now on. */
+				io_uring_unregister_buffers(&u->ring);
+				memset(u->reg, 0, sizeof(u->reg));
+				u->fixed = false;
+				u->n_reg = 0;
+				for (unsigned int k = 0; k < t->n_rxq; k++) {
+					t->rxq[k].buf_index = -1;
+					__atomic_store_n(
+						&t->rxq[k].port->rx_registered,
+						false, __ATOMIC_RELAXED);
+				}
+				return;
+			}
+			u->reg[j] = want;
+		}
+		if (want && u->reg[j] == want)
+			t->rxq[j].buf_index = (int)j;
+		if (want)
+			__atomic_store_n(&t->rxq[j].port->rx_registered,
+					 t->rxq[j].buf_index >= 0,
+					 __ATOMIC_RELAXED);
+		if (u->reg[j])
+			n_reg = j + 1;
+	}
+	u->n_reg = n_reg;
+	u->last_reg = 0;
+}
+
+/* The registered slot that holds @len bytes at @p, or -1. */
+static int dp_uring_buf_of(struct dp_uring *u, const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (unsigned int k = 0; k < u->n_reg; k++) {
+		unsigned int j = (u->last_reg + k) % u->n_reg;
+		uintptr_t base = (uintptr_t)u->reg[j];
+
+		if (base && a >= base && a - base + len <= DP_BUFS_SIZE) {
+			u->last_reg = j;
+			return (int)j;
+		}
+	}
+	return -1;
 }
 
 static void dp_uring_destroy(struct dp_uring *u)
@@ -263,12 +348,19 @@ static unsigned int dp_uring_prep_tx(struct dp_worker *w, struct dp_uring *u)
 		n_iov = dp_iov_merge(tx->iov + skip, tx->iovcnt - skip);
 		/* One buffer (header and frame as read): a plain write,
 		 * without an iovec to import. */
-		if (n_iov == 1)
-			io_uring_prep_write(sqe, port->fd,
-					    tx->iov[skip].iov_base,
-					    tx->iov[skip].iov_len,
-					    (uint64_t)-1);
-		else
+		if (n_iov == 1) {
+			void *p = tx->iov[skip].iov_base;
+			size_t len = tx->iov[skip].iov_len;
+			int b = u->n_reg ? dp_uring_buf_of(u, p, len) : -1;
+
+			if (b >= 0)
+				io_uring_prep_write_fixed(sqe, port->fd, p,
+							  len, (uint64_t)-1,
+							  b);
+			else
+				io_uring_prep_write(sqe, port->fd, p, len,
+						    (uint64_t)-1);
+		} else
 			io_uring_prep_writev(sqe, port->fd, tx->iov + skip,
 					     n_iov, (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
@@ -356,6 +448,7 @@ static void dp_pthread_sync(struct dp_pthread *t)
 	}
 	t->pfd[t->n_pfd] = (struct pollfd){ .fd = pl->stop_fd,
 					    .events = POLLIN };
+	dp_uring_sync_bufs(t);
 	t->conf = conf;
 	__atomic_store_n(&pl->seen_gen, conf->gen, __ATOMIC_RELEASE);
 }
@@ -593,10 +686,18 @@ dp_poll_loop_uring(struct dp_pthread *t)
 					q->n_reads = i;
 					break;
 				}
-				io_uring_prep_read(sqe, q->fd,
-						   dp_rx_buf(q, q->set, i),
-						   hl + DP_FRAME_MAX,
-						   (uint64_t)-1);
+				if (q->buf_index >= 0)
+					io_uring_prep_read_fixed(
+						sqe, q->fd,
+						dp_rx_buf(q, q->set, i),
+						hl + DP_FRAME_MAX,
+						(uint64_t)-1, q->buf_index);
+				else
+					io_uring_prep_read(
+						sqe, q->fd,
+						dp_rx_buf(q, q->set, i),
+						hl + DP_FRAME_MAX,
+						(uint64_t)-1);
 				/* An empty tap answers -EAGAIN now, rather
 				 * than parking the read on a poll. */
 				sqe->rw_flags = RWF_NOWAIT;
@@ -708,6 +809,8 @@ static void *dp_poll_thread(void *arg)
 	if (pl->want_uring)
 		t.u = dp_uring_create();
 	if (t.u) {
+		/* The list was built before the ring: register now. */
+		dp_uring_sync_bufs(&t);
 		t.w->uring = t.u;
 		__atomic_store_n(&pl->uring, true, __ATOMIC_RELAXED);
 		if (dp_poll_loop_uring(&t) == DP_LOOP_FALLBACK) {

@@ -11,7 +11,8 @@
 #
 #   ns_add NAME...            network namespaces, IPv6 off, lo up
 #   daemon_start [ARGS...]    $BUILD/tapswitch --ctl $TS_SOCK ARGS
-#                             $TS_DAEMON_ARGS, by PID
+#                             $TS_DAEMON_ARGS, by PID (run through
+#                             $TS_DAEMON_WRAP, when set)
 #   pretap_add NAME           a persistent tap made before the daemon (the
 #                             one thing created in the root namespace)
 #   hosts_setup N [ARGS...]   all of the usual topology: N host namespaces,
@@ -276,8 +277,11 @@ daemon_start()
 	local i
 	[ -z "$TS_DAEMON_PID" ] || fail "daemon_start: a daemon is running"
 	TS_DAEMON_STATUS=
-	# shellcheck disable=SC2086 # TS_DAEMON_ARGS: words, on purpose
-	"$TAPSWITCH" --ctl "$TS_SOCK" "$@" ${TS_DAEMON_ARGS:-} >>"$TS_LOG" 2>&1 &
+	# TS_DAEMON_WRAP: commands that exec the daemon in the end (setpriv,
+	# prlimit), so that the PID is the daemon's.
+	# shellcheck disable=SC2086 # TS_DAEMON_WRAP/_ARGS: words, on purpose
+	${TS_DAEMON_WRAP:-} "$TAPSWITCH" --ctl "$TS_SOCK" "$@" \
+		${TS_DAEMON_ARGS:-} >>"$TS_LOG" 2>&1 &
 	TS_DAEMON_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		if ctl show >/dev/null 2>&1; then
