@@ -200,6 +200,7 @@ struct dp_port {
 	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
 	uint32_t vnet_hdr_len;		/* 0, or DP_VNET_HDR_LEN */
 	uint8_t *rx_bufs;		/* its poll thread's receive buffers */
+	uint64_t rx_bufs_id;		/* unique to that allocation */
 	bool rx_gone;			/* its poll thread saw POLLERR */
 	bool rx_registered;		/* atomic: its receive buffers are
 					 * registered with its thread's ring */

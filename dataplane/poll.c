@@ -79,14 +79,16 @@ struct dp_uring {
 	struct io_uring ring;
 	bool tx_pending[DP_TXQ];	/* submitted, no completion yet */
 	/*
-	 * Receive buffers registered with the ring: slot j holds those of
-	 * rxq[j].  A registered buffer is read into and written from
+	 * Receive buffers registered with the ring: slot i holds those of
+	 * port i.  A registered buffer is read into and written from
 	 * without importing, checking and copying through user pages.
 	 */
 	bool fixed;			/* the sparse table is there */
 	unsigned int n_reg;		/* slots below this may be in use */
 	unsigned int last_reg;		/* the slot the last write found */
-	uint8_t *reg[DP_MAX_PORTS];
+	uint8_t *reg[DP_MAX_PORTS];	/* slot: the port's index */
+	uint64_t reg_id[DP_MAX_PORTS];	/* rx_bufs_id: an address can
+					 * be mapped again */
 };
 
 /* A port as its poll thread sees it; rebuilt with every snapshot. */
@@ -153,6 +155,11 @@ uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index)
 	(((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE + DP_HUGE_PAGE - 1) & \
 	 ~(size_t)(DP_HUGE_PAGE - 1))
 
+/* What a port's buffers use of that, and what is registered. */
+#define DP_BUFS_USED ((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE)
+
+static uint64_t dp_bufs_next_id;	/* atomic */
+
 static uint8_t *dp_bufs_alloc(void)
 {
 	uint8_t *map = mmap(NULL, DP_BUFS_SIZE + DP_HUGE_PAGE,
@@ -200,62 +207,65 @@ static struct dp_uring *dp_uring_create(void)
 			return NULL;
 		}
 	}
-	/* Without it (an old kernel, a memlock limit): plain reads. */
+	/* Without it (a kernel older than 5.19): plain reads.  It pins
+	 * nothing yet; dp_uring_sync_bufs() does. */
 	u->fixed = !io_uring_register_buffers_sparse(&u->ring, DP_MAX_PORTS);
 	return u;
 }
 
 /*
  * Register the receive buffers of the ports in @t's list, each in the slot
- * of its rxq; unregister what is no longer there.  A slot that cannot be
- * registered keeps the port on plain reads and writes.
+ * of its port's index; unregister what is no longer there.  If the kernel
+ * refuses (a locked-memory limit), unregister everything and use plain
+ * reads and writes from then on.
  */
 static void dp_uring_sync_bufs(struct dp_pthread *t)
 {
 	struct dp_uring *u = t->u;
+	uint8_t *want[DP_MAX_PORTS] = { NULL };
+	uint64_t want_id[DP_MAX_PORTS] = { 0 };
 	unsigned int n_reg = 0;
 
 	for (unsigned int j = 0; j < t->n_rxq; j++)
 		t->rxq[j].buf_index = -1;
 	if (!u || !u->fixed)
 		return;
-	for (unsigned int j = 0; j < DP_MAX_PORTS; j++) {
-		uint8_t *want = j < t->n_rxq ? t->rxq[j].bufs : NULL;
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		want[t->rxq[j].index] = t->rxq[j].bufs;
+		want_id[t->rxq[j].index] = t->rxq[j].port->rx_bufs_id;
+	}
+	for (unsigned int i = 0; i < DP_MAX_PORTS; i++) {
+		struct iovec iov = {
+			.iov_base = want[i],
+			.iov_len = want[i] ? DP_BUFS_USED : 0,
+		};
+		__u64 tag = 0;
 
-		if (u->reg[j] != want) {
-			struct iovec iov = {
-				.iov_base = want,
-				.iov_len = want ? DP_BUFS_SIZE : 0,
-			};
-			__u64 tag = 0;
-
-			if (io_uring_register_buffers_update_tag(
-				    &u->ring, j, &iov, &tag, 1) != 1) {
-				/* A memlock limit, most likely.  Leave no
-				 * slot naming memory that may be unmapped
-				 * and mapped again: plain I/O from now on. */
-				io_uring_unregister_buffers(&u->ring);
-				memset(u->reg, 0, sizeof(u->reg));
-				u->fixed = false;
-				u->n_reg = 0;
-				for (unsigned int k = 0; k < t->n_rxq; k++) {
-					t->rxq[k].buf_index = -1;
-					__atomic_store_n(
-						&t->rxq[k].port->rx_registered,
-						false, __ATOMIC_RELAXED);
-				}
-				return;
-			}
-			u->reg[j] = want;
+		if (u->reg[i] == want[i] && u->reg_id[i] == want_id[i])
+			continue;
+		if (io_uring_register_buffers_update_tag(&u->ring, i, &iov,
+							 &tag, 1) != 1) {
+			/* Leave no slot naming memory that may be unmapped
+			 * and mapped again: plain I/O from now on. */
+			io_uring_unregister_buffers(&u->ring);
+			memset(u->reg, 0, sizeof(u->reg));
+			memset(u->reg_id, 0, sizeof(u->reg_id));
+			u->fixed = false;
+			u->n_reg = 0;
+			for (unsigned int j = 0; j < t->n_rxq; j++)
+				__atomic_store_n(&t->rxq[j].port->rx_registered,
+						 false, __ATOMIC_RELAXED);
+			return;
 		}
-		if (want && u->reg[j] == want)
-			t->rxq[j].buf_index = (int)j;
-		if (want)
-			__atomic_store_n(&t->rxq[j].port->rx_registered,
-					 t->rxq[j].buf_index >= 0,
-					 __ATOMIC_RELAXED);
-		if (u->reg[j])
-			n_reg = j + 1;
+		u->reg[i] = want[i];
+		u->reg_id[i] = want_id[i];
+	}
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		t->rxq[j].buf_index = (int)t->rxq[j].index;
+		__atomic_store_n(&t->rxq[j].port->rx_registered, true,
+				 __ATOMIC_RELAXED);
+		if (t->rxq[j].index + 1 > n_reg)
+			n_reg = t->rxq[j].index + 1;
 	}
 	u->n_reg = n_reg;
 	u->last_reg = 0;
@@ -270,7 +280,7 @@ static int dp_uring_buf_of(struct dp_uring *u, const void *p, size_t len)
 		unsigned int j = (u->last_reg + k) % u->n_reg;
 		uintptr_t base = (uintptr_t)u->reg[j];
 
-		if (base && a >= base && a - base + len <= DP_BUFS_SIZE) {
+		if (base && a >= base && a - base + len <= DP_BUFS_USED) {
 			u->last_reg = j;
 			return (int)j;
 		}
@@ -819,6 +829,9 @@ static void *dp_poll_thread(void *arg)
 			t.u = NULL;
 			__atomic_store_n(&pl->uring, false,
 					 __ATOMIC_RELAXED);
+			for (unsigned int j = 0; j < t.n_rxq; j++)
+				__atomic_store_n(&t.rxq[j].port->rx_registered,
+						 false, __ATOMIC_RELAXED);
 		}
 	}
 	if (!t.u)
@@ -906,6 +919,8 @@ int dp_poll_port_prepare(struct dp *dp, struct dp_port *port)
 	if (port->fd < 0)
 		return 0;
 	port->rx_bufs = dp_bufs_alloc();
+	port->rx_bufs_id = __atomic_add_fetch(&dp_bufs_next_id, 1,
+					       __ATOMIC_RELAXED);
 	return port->rx_bufs ? 0 : -ENOMEM;
 }
 

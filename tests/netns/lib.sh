@@ -514,6 +514,19 @@ hosts_setup()
 		wait_forwarding "${TAPS[i]}"
 	done
 	settle_fdb
+	[ -z "${TS_IO_EXPECT:-}" ] || io_expect "$TS_IO_EXPECT"
+}
+
+# io_expect registered|plain: every port's poll thread runs on io_uring,
+# with its receive buffers registered or plain (skip without io_uring).
+io_expect()
+{
+	local ports
+	ports=$(ctlj port show)
+	jq -e 'all(.[]; .io == "uring")' <<<"$ports" >/dev/null ||
+		skip "the poll threads do not run on io_uring here"
+	assert_json "every port on $1 receive buffers" "$ports" \
+		"all(.[]; .io_buffers == \"$1\")"
 }
 
 # ------------------------------------------------------------ counters

@@ -21,7 +21,8 @@ if [ -z "${TS_IO_EXPECT:-}" ]; then
 		echo "SKIP: no setpriv or prlimit (util-linux)"
 		exit 77
 	fi
-	wrap="setpriv --bounding-set -ipc_lock prlimit --memlock=1048576:1048576"
+	wrap="setpriv --inh-caps -ipc_lock --bounding-set -ipc_lock"
+	wrap+=" prlimit --memlock=1048576:1048576"
 	rc=0 skipped=0
 	run()
 	{
@@ -39,12 +40,20 @@ if [ -z "${TS_IO_EXPECT:-}" ]; then
 			;;
 		esac
 	}
-	run "registered buffers as root" TS_IO_EXPECT=registered \
-		bash "$dir/test_io_buffers.sh"
+	# Registered buffers need CAP_IPC_LOCK (bit 14), or a locked-memory
+	# limit above 4 MiB a port: a container may give root neither.
+	capeff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+	if (((0x$capeff >> 14) & 1)); then
+		run "registered buffers as root" TS_IO_EXPECT=registered \
+			TS_DAEMON_WRAP= bash "$dir/test_io_buffers.sh"
+	else
+		echo "skip - registered buffers: no CAP_IPC_LOCK here"
+		skipped=1
+	fi
 	run "plain buffers without CAP_IPC_LOCK" TS_IO_EXPECT=plain \
 		TS_DAEMON_WRAP="$wrap" bash "$dir/test_io_buffers.sh"
-	run "TCP with offloads on plain buffers" TS_DAEMON_WRAP="$wrap" \
-		bash "$dir/test_offload.sh"
+	run "TCP with offloads on plain buffers" TS_IO_EXPECT=plain \
+		TS_DAEMON_WRAP="$wrap" bash "$dir/test_offload.sh"
 	[ "$rc" = 0 ] && [ "$skipped" = 1 ] && exit 77
 	exit "$rc"
 fi
@@ -56,12 +65,8 @@ ts_init
 command -v ping >/dev/null 2>&1 || skip "no ping"
 trap cleanup EXIT
 
+# hosts_setup checks io_buffers against $TS_IO_EXPECT (io_expect).
 hosts_setup 2
-ports=$(ctlj port show)
-io=$(jq -r '.[0].io' <<<"$ports")
-[ "$io" = uring ] || skip "the poll threads run on $io here, not io_uring"
-assert_json "every port on $TS_IO_EXPECT buffers" "$ports" \
-	"all(.[]; .io == \"uring\" and .io_buffers == \"$TS_IO_EXPECT\")"
 
 for i in 0 1; do
 	ip -n "${HOSTS[i]}" addr add "198.18.0.$((i + 1))/24" dev "${TAPS[i]}"
