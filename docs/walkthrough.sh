@@ -617,9 +617,9 @@ filters VLANs itself (`vlan_filtering 1`), so:
 one raw socket on each port's host side) writes their frames exactly as
 their devices would send them, and reports every frame any host receives.
 T and B are real kernel stacks for the walks that need one (figures 5b
-and 7). All addresses are fixed: the seed's 192.168.100.0/24 and
-192.168.200.0/24 are 198.18.100.0/24 and 198.18.200.0/24 here, VLAN 1 is
-198.18.1.0/24.
+and 7). All addresses are fixed, from the benchmarking range: the seed's
+subnets of VLAN 100 and VLAN 200 are 198.18.100.0/24 and 198.18.200.0/24
+here (host numbers kept), VLAN 1 is 198.18.1.0/24.
 
 | MAC | who |
 |---|---|
@@ -710,7 +710,8 @@ text <<'EOF'
 
 ## Figure 4: ARP from the vlan100 child
 
-**The seed.** A user on X pings 192.168.100.3. X's vlan100 child sends an
+**The seed.** A user on X pings host .3 of VLAN 100's subnet
+(198.18.100.3 here). X's vlan100 child sends an
 ARP request; the VLAN device tags it with VID 100 and passes it to its
 parent (steps 1-3); the veth pair turns the send into a receive at its
 other end, which is attached to bridge0 (4-5). bridge0 sees a broadcast
