@@ -84,8 +84,10 @@ struct dp_uring {
 	 * without importing, checking and copying through user pages.
 	 */
 	bool fixed;			/* the sparse table is there */
-	unsigned int n_reg;		/* slots below this may be in use */
-	unsigned int last_reg;		/* the slot the last write found */
+	unsigned int n_reg;		/* slots in use, listed in used[] */
+	unsigned int last_reg;		/* where in used[] the last write
+					 * found its buffer */
+	uint16_t used[DP_MAX_PORTS];
 	uint8_t *reg[DP_MAX_PORTS];	/* slot: the port's index */
 	uint64_t reg_id[DP_MAX_PORTS];	/* rx_bufs_id: an address can
 					 * be mapped again */
@@ -224,7 +226,6 @@ static void dp_uring_sync_bufs(struct dp_pthread *t)
 	struct dp_uring *u = t->u;
 	uint8_t *want[DP_MAX_PORTS] = { NULL };
 	uint64_t want_id[DP_MAX_PORTS] = { 0 };
-	unsigned int n_reg = 0;
 
 	for (unsigned int j = 0; j < t->n_rxq; j++)
 		t->rxq[j].buf_index = -1;
@@ -264,10 +265,9 @@ static void dp_uring_sync_bufs(struct dp_pthread *t)
 		t->rxq[j].buf_index = (int)t->rxq[j].index;
 		__atomic_store_n(&t->rxq[j].port->rx_registered, true,
 				 __ATOMIC_RELAXED);
-		if (t->rxq[j].index + 1 > n_reg)
-			n_reg = t->rxq[j].index + 1;
+		u->used[j] = (uint16_t)t->rxq[j].index;
 	}
-	u->n_reg = n_reg;
+	u->n_reg = t->n_rxq;
 	u->last_reg = 0;
 }
 
@@ -276,12 +276,15 @@ static int dp_uring_buf_of(struct dp_uring *u, const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p;
 
+	/* The ports this thread reads; one, or the last one's again,
+	 * most of the time. */
 	for (unsigned int k = 0; k < u->n_reg; k++) {
-		unsigned int j = (u->last_reg + k) % u->n_reg;
+		unsigned int at = (u->last_reg + k) % u->n_reg;
+		unsigned int j = u->used[at];
 		uintptr_t base = (uintptr_t)u->reg[j];
 
-		if (base && a >= base && a - base + len <= DP_BUFS_USED) {
-			u->last_reg = j;
+		if (a >= base && a - base + len <= DP_BUFS_USED) {
+			u->last_reg = at;
 			return (int)j;
 		}
 	}
