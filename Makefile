@@ -39,11 +39,11 @@ DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 
-FDB_SRC  := fdb/fdb.c
+LIB_SRC  := lib/rcu.c lib/io.c lib/mac.c lib/ctl_wire.c
+FDB_SRC  := fdb/fdb.c $(LIB_SRC)
 VLAN_SRC := vlan/vlan.c
 DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c dataplane/obs.c \
 	dataplane/port_mem.c dataplane/port_tap.c $(VLAN_SRC)
-CTL_SRC  := cli/ctl_wire.c
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
 	switch/log.c switch/observe.c
 CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c
@@ -95,11 +95,11 @@ deps:
 test-deps:
 	$(call install_missing,$(DEB_TOOLS) $(DEB_BUILD_TOOLS) $(DEB_TEST_TOOLS))
 
-$(TAPSWITCH): $(call obj,$(SW_SRC) $(DP_SRC) $(FDB_SRC) $(CTL_SRC))
+$(TAPSWITCH): $(call obj,$(SW_SRC) $(DP_SRC) $(FDB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TAPSWITCHCTL): $(call obj,$(CLI_SRC) $(CTL_SRC))
+$(TAPSWITCHCTL): $(call obj,$(CLI_SRC) $(LIB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
@@ -134,7 +134,7 @@ $(BUILD)/tests/check_dataplane: $(call obj,tests/check_dataplane.c \
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/tests/check_ctl: $(call obj,tests/check_ctl.c $(CTL_SRC) \
+$(BUILD)/tests/check_ctl: $(call obj,tests/check_ctl.c $(LIB_SRC) \
 		cli/ctl_format.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -37,6 +37,7 @@
 #include <urcu-qsbr.h>
 
 #include "fdb/fdb.h"
+#include "lib/rcu.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>

@@ -97,13 +97,13 @@ static bool fill(struct fdb *fdb, uint32_t n, uint64_t when,
 	uint64_t bad = 0;
 
 	for (uint32_t i = 0; i < n;) {
-		rcu_read_lock();
+		rcu_read_begin();
 		for (unsigned int k = 0; k < BURST && i < n; k++, i++) {
 			mc_mac(PRESENT_INDEX(i), mac);
 			bad += fdb_learn_rcu(fdb, 0, mac, 0, when, NULL) !=
 			       FDB_LEARN_NEW;
 		}
-		rcu_read_unlock();
+		rcu_read_end();
 		rcu_quiescent_state();
 		if ((i & (MC_MAINTAIN_EVERY - 1)) == 0)
 			mc_maintain(fdb, pinned_cpu, m);
@@ -179,7 +179,7 @@ static void run_op(struct fdb *fdb, uint32_t n, enum op op, double seconds,
 		for (unsigned int b = 0; b < 32; b++) {
 			uint64_t when = now_ms();
 
-			rcu_read_lock();
+			rcu_read_begin();
 			for (unsigned int k = 0; k < BURST; k++, ops++) {
 				uint32_t i, port;
 
@@ -223,7 +223,7 @@ static void run_op(struct fdb *fdb, uint32_t n, enum op op, double seconds,
 					break;
 				}
 			}
-			rcu_read_unlock();
+			rcu_read_end();
 			rcu_quiescent_state();
 		}
 	} while (mc_wall_ns() < end);
@@ -344,7 +344,7 @@ static void *looker_main(void *arg)
 		struct phase_stats *st = &lk->st[cur];
 		int ph;
 
-		rcu_read_lock();
+		rcu_read_begin();
 		for (unsigned int k = 0; k < BURST; k++) {
 			uint64_t t0, t1;
 			uint32_t port;
@@ -359,7 +359,7 @@ static void *looker_main(void *arg)
 			prev_end = t1;
 			st->hits += port != FDB_NO_PORT;
 		}
-		rcu_read_unlock();
+		rcu_read_end();
 		st->ops += BURST;
 		rcu_quiescent_state();
 		ph = __atomic_load_n(&lk->phase, __ATOMIC_ACQUIRE);

@@ -403,9 +403,9 @@ static enum fdb_learn_result prefill_one(struct bench *b, uint16_t vid,
 	uint8_t mac[MC_ETH_ALEN];
 
 	mc_mac(index, mac);
-	rcu_read_lock();
+	rcu_read_begin();
 	res = fdb_learn_rcu(b->fdb, vid, mac, port, now_ms, NULL);
-	rcu_read_unlock();
+	rcu_read_end();
 	if ((index & 255) == 0)
 		rcu_quiescent_state();
 	/* The ager's tick, outside the read-side section. */

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
 
 void ctl_format(FILE *out, const struct ctl_response *resp, bool json,
 		bool stats, bool single);

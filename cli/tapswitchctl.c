@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli/ctl_format.h"
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
 
 #define CTL_VERSION "0.1.0"
 

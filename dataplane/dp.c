@@ -11,7 +11,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/dp_private.h"
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 /* Where pass one sends a frame. */
 enum {
@@ -889,7 +889,7 @@ DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
 	uint32_t in_flags = conf->flags[index];
 	struct dp_meta meta[DP_BURST];
 
-	rcu_read_lock();
+	rcu_read_begin();
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_trace *tr = trs ? &trs[i] : NULL;
 
@@ -916,7 +916,7 @@ DP_INLINE void dp_burst(enum dp_mode mode, struct dp_worker *w,
 				     &iov, 1, frames[i].len);
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct dp_meta *m = &meta[i];
@@ -1025,13 +1025,13 @@ bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ])
 
 	if (index >= DP_MAX_PORTS)
 		return false;
-	rcu_read_lock();
+	rcu_read_begin();
 	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
 	if (conf->port[index]) {
 		memcpy(name, conf->port[index]->name, IFNAMSIZ);
 		found = true;
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	return found;
 }
 

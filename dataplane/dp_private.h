@@ -11,11 +11,8 @@
 
 #include <urcu-qsbr.h>
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
-/* A counter only its owner thread writes: no locked instruction needed. */
-#define OWN_ADD(p, v) STORE((p), LOAD(p) + (v))
+#include "lib/atomic.h"
+
 
 /*
  * The configuration snapshot the pipeline reads.  Immutable once

@@ -55,7 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 /* One receive buffer: the virtio-net header, then the frame. */
 #define DP_BUF_STRIDE (((DP_VNET_HDR_LEN + DP_FRAME_MAX) + 63) & ~63u)

@@ -11,11 +11,8 @@
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
-#include "fdb/rcu_tsan.h"
-
-#if defined(__SANITIZE_THREAD__)
-char rcu_tsan_token;
-#endif
+#include "lib/atomic.h"
+#include "lib/rcu.h"
 
 #define FDB_CACHELINE 64
 
@@ -59,10 +56,6 @@ struct fdb {
 	fdb_event_func *event_cb;	/* atomic */
 	void *event_arg;
 };
-
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define ADD(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
 
 uint64_t fdb_key(uint16_t vid, const uint8_t mac[FDB_MAC_LEN])
 {
@@ -260,13 +253,13 @@ void fdb_destroy(struct fdb *fdb)
 
 	if (!fdb)
 		return;
-	rcu_read_lock();
+	rcu_read_begin();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
 		rcu_tsan_consume(&e->node);
 		if (!cds_lfht_del(fdb->ht, &e->node))
 			fdb_entry_unlinked(fdb, e);
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	/*
 	 * Offline for the rest: rcu_barrier() waits for callbacks that wait
 	 * for grace periods, and so does the resize worker that
@@ -296,6 +289,7 @@ uint32_t fdb_lookup_rcu(struct fdb *fdb, uint16_t vid,
 {
 	struct fdb_entry *e = fdb_find_rcu(fdb, fdb_key(vid, mac));
 
+	rcu_assert_reader();
 	return e ? LOAD(&e->port) : FDB_NO_PORT;
 }
 
@@ -338,6 +332,7 @@ enum fdb_learn_result fdb_learn_rcu(struct fdb *fdb, uint16_t vid,
 	struct cds_lfht_node *node;
 	uint32_t max;
 
+	rcu_assert_reader();
 	if (e)
 		return fdb_update_rcu(fdb, e, port, now_ms, old_port);
 
@@ -382,6 +377,7 @@ enum fdb_learn_result fdb_learn_peek_rcu(struct fdb *fdb, uint16_t vid,
 	struct fdb_entry *e = fdb_find_rcu(fdb, fdb_key(vid, mac));
 	uint32_t max, cur;
 
+	rcu_assert_reader();
 	if (!e) {
 		max = LOAD(&fdb->max_learned);
 		return max && LOAD(&fdb->n_dynamic) >= (int64_t)max ?
@@ -410,24 +406,25 @@ int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	struct fdb_entry *fresh, *old;
 	struct cds_lfht_node *node;
 
+	rcu_assert_not_reader();
 	fresh = fdb_entry_new(key, port, flags & (FDB_STATIC | FDB_STICKY),
 			      now_ms);
 	if (!fresh)
 		return -ENOMEM;
 	rcu_tsan_publish(&fresh->node);
-	rcu_read_lock();
+	rcu_read_begin();
 	if (!replace) {
 		node = cds_lfht_add_unique(fdb->ht, fdb_hash(key), fdb_match,
 					   &key, &fresh->node);
-		rcu_read_unlock();
+		rcu_read_end();
 		if (node != &fresh->node) {
 			free(fresh);	/* never published */
 			return -EEXIST;
 		}
 		ADD(&fdb->n_entries, 1);
-		rcu_read_lock();
+		rcu_read_begin();
 		fdb_event(fdb, FDB_EV_ADDED, fresh, FDB_NO_PORT);
-		rcu_read_unlock();
+		rcu_read_end();
 		return 0;
 	}
 	node = cds_lfht_add_replace(fdb->ht, fdb_hash(key), fdb_match, &key,
@@ -441,7 +438,7 @@ int fdb_insert(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	} else {
 		fdb_event(fdb, FDB_EV_ADDED, fresh, FDB_NO_PORT);
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	return 0;
 }
 
@@ -451,7 +448,8 @@ int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 	struct fdb_entry *e;
 	int ret = -ENOENT;
 
-	rcu_read_lock();
+	rcu_assert_not_reader();
+	rcu_read_begin();
 	e = fdb_find_rcu(fdb, fdb_key(vid, mac));
 	if (e && (port == FDB_NO_PORT || LOAD(&e->port) == port) &&
 	    !cds_lfht_del(fdb->ht, &e->node)) {
@@ -459,7 +457,7 @@ int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t mac[FDB_MAC_LEN],
 		fdb_entry_unlinked(fdb, e);
 		ret = 0;
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	return ret;
 }
 
@@ -483,7 +481,8 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 	struct fdb_entry *e;
 	unsigned int n = 0;
 
-	rcu_read_lock();
+	rcu_assert_not_reader();
+	rcu_read_begin();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
 		rcu_tsan_consume(&e->node);
 		if (port != FDB_NO_PORT && LOAD(&e->port) != port)
@@ -499,7 +498,7 @@ unsigned int fdb_flush(struct fdb *fdb, uint32_t port, uint16_t vid,
 			n++;
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	return n;
 }
 
@@ -513,7 +512,8 @@ unsigned int fdb_flush_match(struct fdb *fdb,
 	struct fdb_entry *e;
 	unsigned int n = 0;
 
-	rcu_read_lock();
+	rcu_assert_not_reader();
+	rcu_read_begin();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
 		rcu_tsan_consume(&e->node);
 		fdb_key_split(e->key, &info.vid, info.mac);
@@ -526,7 +526,7 @@ unsigned int fdb_flush_match(struct fdb *fdb,
 			n++;
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	return n;
 }
 
@@ -543,7 +543,8 @@ unsigned int fdb_age_next(struct fdb *fdb, uint64_t now_ms,
 	struct fdb_entry *e;
 	unsigned int n = 0;
 
-	rcu_read_lock();
+	rcu_assert_not_reader();
+	rcu_read_begin();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
 		rcu_tsan_consume(&e->node);
 		uint64_t seen = LOAD(&e->updated_ms);
@@ -562,7 +563,7 @@ unsigned int fdb_age_next(struct fdb *fdb, uint64_t now_ms,
 			n++;
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 	ADD(&fdb->n_aged, n);
 	if (next_ms)
 		*next_ms = next;
@@ -577,7 +578,8 @@ void fdb_dump(struct fdb *fdb,
 	struct fdb_entry *e;
 	struct fdb_entry_info info;
 
-	rcu_read_lock();
+	rcu_assert_not_reader();
+	rcu_read_begin();
 	cds_lfht_for_each_entry(fdb->ht, &iter, e, node) {
 		rcu_tsan_consume(&e->node);
 		fdb_key_split(e->key, &info.vid, info.mac);
@@ -586,7 +588,7 @@ void fdb_dump(struct fdb *fdb,
 		info.updated_ms = LOAD(&e->updated_ms);
 		cb(&info, arg);
 	}
-	rcu_read_unlock();
+	rcu_read_end();
 }
 
 void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats)

@@ -24,9 +24,11 @@
 
 #include <urcu-qsbr.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
+#include "lib/io.h"
+#include "lib/mac.h"
 
 #include <pcap/pcap.h>
 
@@ -89,38 +91,6 @@ static int parse_u32(const char *arg, uint32_t max, uint32_t *val)
 		return -EINVAL;
 	*val = v;
 	return 0;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly xx:xx:xx:xx:xx:xx. */
-static int parse_mac(const char *arg, uint8_t mac[6])
-{
-	if (strlen(arg) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(arg[i * 3]), lo = hex_digit(arg[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && arg[i * 3 + 2] != ':'))
-			return -EINVAL;
-		mac[i] = hi << 4 | lo;
-	}
-	return 0;
-}
-
-static void format_mac(const uint8_t mac[6], char buf[18])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-		 mac[2], mac[3], mac[4], mac[5]);
 }
 
 /* "on"/"off" as bridge link set takes them. */
@@ -426,7 +396,7 @@ static int parse_fdb_args(struct req *r, int i, bool want_mac,
 		if (i >= r->argc)
 			return req_err(r, -EINVAL,
 				       "Error: a MAC address is needed");
-		if (parse_mac(r->argv[i], a->mac))
+		if (mac_parse(r->argv[i], a->mac))
 			return invarg(r, r->argv[i],
 				      "not a MAC address (xx:xx:xx:xx:xx:xx)");
 		a->has_mac = true;
@@ -536,11 +506,11 @@ static int fdb_add_or_replace(struct req *r, bool replace)
 	if (!replace) {
 		bool exists = false;
 
-		rcu_read_lock();
+		rcu_read_begin();
 		for (unsigned int k = 0; k < n && !exists; k++)
 			exists = fdb_lookup_rcu(r->sw->fdb, vids[k], a.mac) !=
 				 FDB_NO_PORT;
-		rcu_read_unlock();
+		rcu_read_end();
 		if (exists)
 			return invarg(r, r->argv[2],
 				      "an entry exists; use fdb replace");
@@ -677,7 +647,7 @@ static int do_fdb_show(struct req *r)
 
 		if (!port)
 			continue;	/* its port is being removed */
-		format_mac(e->mac, mac);
+		mac_format(e->mac, mac);
 		ctl_put_obj(r->out, "fdb");
 		ctl_put_str(r->out, "mac", mac);
 		ctl_put_str(r->out, "ifname", port->name);
@@ -1379,22 +1349,6 @@ static int dispatch(struct req *r)
 
 /* ---- the socket ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * Wait until the whole request is in the socket buffer, for at most
  * CTL_REQUEST_MS in all: a client that trickles bytes must not hold the
@@ -1479,7 +1433,7 @@ static bool serve_one(struct sw_ctl *ctl, int fd)
 	}
 	ctl_put_status(out, status, status ? r.error : NULL);
 	if (fclose(out) == 0)
-		write_all(fd, text, len);
+		io_write_all(fd, text, len);
 	free(text);
 	return true;
 }

@@ -36,7 +36,7 @@
 #include <netlink/socket.h>
 #include <urcu-qsbr.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 /* How often ports in other namespaces are looked at without an event. */
 #define SW_LINK_POLL_MS 200

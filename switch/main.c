@@ -14,9 +14,9 @@
 
 #include <urcu-qsbr.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
 
 #define MAX_CLI_PORTS DP_MAX_PORTS
 

@@ -38,8 +38,9 @@
 #include <pcap/pcap.h>
 #include <urcu-qsbr.h>
 
-#include "cli/ctl_wire.h"
-#include "fdb/rcu_tsan.h"
+#include "lib/ctl_wire.h"
+#include "lib/mac.h"
+#include "lib/rcu.h"
 
 #define OBS_RING_CAPTURE	(8u << 20)
 #define OBS_RING_STREAM		(4u << 20)
@@ -239,11 +240,9 @@ static void obs_put_time(FILE *out, uint64_t ts_ns)
 
 static void obs_put_mac(FILE *out, const char *key, const uint8_t *mac)
 {
-	char buf[18];
+	char buf[MAC_STR_LEN];
 
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
-		 mac[1], mac[2], mac[3], mac[4], mac[5]);
-	ctl_put_str(out, key, buf);
+	ctl_put_str(out, key, mac_format(mac, buf));
 }
 
 /* A port's name, or "port N" when it is gone.  Online. */

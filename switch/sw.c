@@ -12,7 +12,7 @@
 
 #include <urcu-qsbr.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 /* How often the ager scans: expiry comes at most this late. */
 #define SW_AGER_TICK_MS 500

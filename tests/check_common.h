@@ -115,6 +115,7 @@ static const uint8_t mac_mcast[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0, 0, 0x01 };
 #include <urcu-qsbr.h>
 
 #include "fdb/fdb.h"
+#include "lib/rcu.h"
 
 /* A lookup from a test thread: a read-side section of its own. */
 static inline uint32_t lookup_in(struct fdb *fdb, uint16_t vid,
@@ -122,9 +123,9 @@ static inline uint32_t lookup_in(struct fdb *fdb, uint16_t vid,
 {
 	uint32_t port;
 
-	rcu_read_lock();
+	rcu_read_begin();
 	port = fdb_lookup_rcu(fdb, vid, mac);
-	rcu_read_unlock();
+	rcu_read_end();
 	return port;
 }
 
@@ -232,7 +233,7 @@ static inline unsigned int count_entries_in(struct fdb *fdb, uint32_t port,
 #endif
 
 #include "dataplane/dp.h"
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 #define N_PORTS		4
 #define BIT(i)		(1u << (i))

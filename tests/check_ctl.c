@@ -11,7 +11,7 @@
  *   under ASan: CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ...
  */
 #include "cli/ctl_format.h"
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
 
 #include <ctype.h>
 #include <errno.h>

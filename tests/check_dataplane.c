@@ -24,7 +24,7 @@
  *   sanitizers:   CK_FORK=no (see the Makefile's asan/tsan targets)
  */
 #include "dataplane/dp.h"
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 #include <errno.h>
 #include <inttypes.h>

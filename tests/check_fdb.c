@@ -31,7 +31,7 @@
 #include <check.h>
 #include <urcu-qsbr.h>
 
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 #define CHECK_COMMON_FDB
 #include "check_common.h"
@@ -58,9 +58,9 @@ static enum fdb_learn_result learn(struct fdb *fdb, uint16_t vid,
 {
 	enum fdb_learn_result res;
 
-	rcu_read_lock();
+	rcu_read_begin();
 	res = fdb_learn_rcu(fdb, vid, mac, port, now_ms, old_port);
-	rcu_read_unlock();
+	rcu_read_end();
 	return res;
 }
 
@@ -1250,14 +1250,14 @@ static void *resize_reader_run(void *arg)
 
 	rcu_register_thread();
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-		rcu_read_lock();
+		rcu_read_begin();
 		for (uint32_t i = 0; i < 100; i++) {
 			mac_of(mac, 0x10000000 + i);
 			if (fdb_lookup_rcu(r->fdb, 5, mac) != i % 8)
 				r->n_missed++;
 			r->n_lookups++;
 		}
-		rcu_read_unlock();
+		rcu_read_end();
 		rcu_quiescent();
 	}
 	rcu_tsan_quiescent();
@@ -1571,7 +1571,7 @@ static void *stress_reader(void *arg)
 	while (!stress_stopped(w->st)) {
 		uint64_t now_ms = mono_ms();	/* once per burst */
 
-		rcu_read_lock();
+		rcu_read_begin();
 		for (int i = 0; i < STRESS_BURST; i++) {
 			uint32_t port, old_port = FDB_NO_PORT;
 			enum fdb_learn_result res;
@@ -1590,7 +1590,7 @@ static void *stress_reader(void *arg)
 			}
 			w->n_ops++;
 		}
-		rcu_read_unlock();
+		rcu_read_end();
 		rcu_quiescent();
 	}
 	rcu_tsan_quiescent();
@@ -1611,7 +1611,7 @@ static void *stress_learner(void *arg)
 		for (uint32_t n = 0; n < 2 * STRESS_POOL; n += STRESS_BURST) {
 			uint64_t now_ms = mono_ms();
 
-			rcu_read_lock();
+			rcu_read_begin();
 			for (uint32_t i = n; i < n + STRESS_BURST; i++) {
 				uint32_t port = (i + round) % STRESS_NPORTS;
 				uint32_t old_port = FDB_NO_PORT;
@@ -1624,7 +1624,7 @@ static void *stress_learner(void *arg)
 					w->n_bad++;
 				w->n_ops++;
 			}
-			rcu_read_unlock();
+			rcu_read_end();
 			rcu_quiescent();
 		}
 	}

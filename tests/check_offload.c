@@ -25,7 +25,7 @@
 
 #include "dataplane/dp.h"
 #include "fdb/fdb.h"
-#include "fdb/rcu_tsan.h"
+#include "lib/rcu.h"
 
 #define CHECK_COMMON_FDB
 #include "check_common.h"

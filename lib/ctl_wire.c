@@ -1,28 +1,14 @@
 /*
  * ctl_wire.c - the control protocol's encoding and decoding.
  */
-#include "cli/ctl_wire.h"
+#include "lib/ctl_wire.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
+#include "lib/io.h"
 
 int ctl_request_send(int fd, int argc, char *const argv[])
 {
@@ -43,7 +29,7 @@ int ctl_request_send(int fd, int argc, char *const argv[])
 		buf[len++] = '\n';
 	}
 	buf[len++] = '\n';
-	return write_all(fd, buf, len);
+	return io_write_all(fd, buf, len);
 }
 
 int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
