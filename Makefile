@@ -39,7 +39,20 @@ DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 
+.DEFAULT_GOAL := all
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
 LIB_SRC  := lib/rcu.c lib/io.c lib/mac.c lib/ctl_wire.c
+
+# The command grammar, the documents generated from it (man pages, bash
+# completion) and their tests: mk/docs.mk appends to LIB_SRC, UNIT_TESTS,
+# DOCS (built with the binaries) and INSTALL_EXTRA (run by install).
+DOCS          :=
+INSTALL_EXTRA :=
+EXTRA_UNIT_TESTS :=
+include mk/docs.mk
+
 FDB_SRC  := fdb/fdb.c $(LIB_SRC)
 VLAN_SRC := vlan/vlan.c
 DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c dataplane/obs.c \
@@ -48,15 +61,14 @@ SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
 	switch/log.c switch/observe.c
 CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
-
 TAPSWITCH    := $(BUILD)/tapswitch
 TAPSWITCHCTL := $(BUILD)/tapswitchctl
 PKTIO        := $(BUILD)/tests/tools/pktio
 TCPXFER      := $(BUILD)/tests/tools/tcpxfer
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
-	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload
+	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload \
+	$(EXTRA_UNIT_TESTS)
 
 .PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
 	clean bench bench-micro bench-deps
@@ -64,7 +76,7 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
 
-binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER)
+binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER) $(DOCS)
 
 # Install what is missing, once: apt-get update, then exactly the packages
 # whose pkg-config module or command is absent.  The tests also read pcap
@@ -199,6 +211,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(TAPSWITCH) $(DESTDIR)$(PREFIX)/sbin/tapswitch
 	install -m 0755 $(TAPSWITCHCTL) $(DESTDIR)$(PREFIX)/bin/tapswitchctl
+	$(Q)$(MAKE) --no-print-directory $(INSTALL_EXTRA)
 
 clean:
 	rm -rf build build-asan build-tsan
