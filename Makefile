@@ -55,8 +55,11 @@ include mk/docs.mk
 
 FDB_SRC  := fdb/fdb.c $(LIB_SRC)
 VLAN_SRC := vlan/vlan.c
-DP_SRC   := dataplane/dp.c dataplane/poll.c dataplane/offload.c dataplane/obs.c \
-	dataplane/port_mem.c dataplane/port_tap.c $(VLAN_SRC)
+DP_SRC   := dataplane/dp.c dataplane/conf.c dataplane/settings.c \
+	dataplane/ports.c dataplane/vlan_cfg.c dataplane/poll.c \
+	dataplane/uring.c dataplane/offload.c dataplane/obs.c \
+	dataplane/port_kinds.c dataplane/port_mem.c dataplane/port_tap.c \
+	dataplane/netdev.c $(VLAN_SRC)
 SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
 	switch/log.c switch/observe.c
 CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c

@@ -266,10 +266,11 @@ struct sink_port {
 	uint64_t n_bytes;
 };
 
-static int sink_rx_burst(struct dp_port *port, struct dp_frame *frames,
-			 unsigned int n)
+static int sink_rx_burst(struct dp_port *port, struct dp_io *io,
+			 struct dp_frame *frames, unsigned int n)
 {
 	(void)port;
+	(void)io;
 	(void)frames;
 	(void)n;
 	return 0;
@@ -277,25 +278,28 @@ static int sink_rx_burst(struct dp_port *port, struct dp_frame *frames,
 
 /* One thread delivers here in this benchmark: plain counters.  iov[0] is
  * the virtio-net header, iov[1..] the frame; tx->len counts the frame. */
-static int sink_tx(struct dp_port *port, struct dp_tx *tx)
+static void sink_tx_burst(struct dp_port *port, struct dp_io *io,
+			  struct dp_tx *txs, unsigned int n)
 {
 	struct sink_port *sp = (struct sink_port *)port;
 
-	sp->n_tx++;
-	sp->n_bytes += tx->len;
-	return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		sp->n_tx++;
+		sp->n_bytes += txs[i].len;
+		dp_io_tx_done(io, &txs[i], 0);
+	}
 }
 
-static void sink_destroy(struct dp_port *port)
+static void sink_close(struct dp_port *port)
 {
 	free(port);
 }
 
-static const struct dp_port_ops sink_ops = {
+static const struct port_ops sink_ops = {
 	.kind = "sink",
 	.rx_burst = sink_rx_burst,
-	.tx = sink_tx,
-	.destroy = sink_destroy,
+	.tx_burst = sink_tx_burst,
+	.close = sink_close,
 };
 
 static struct dp_port *sink_port_create(const char *name)
@@ -305,7 +309,7 @@ static struct dp_port *sink_port_create(const char *name)
 	if (!sp)
 		return NULL;
 	sp->up.ops = &sink_ops;
-	sp->up.fd = -1;			/* no poll thread: we drive it */
+	sp->up.poll_fd = -1;		/* no poll thread: we drive it */
 	snprintf(sp->up.name, sizeof(sp->up.name), "%s", name);
 	return &sp->up;
 }
@@ -481,7 +485,7 @@ static struct bench *bench_create(const struct scenario *sc,
 		if (index != (int)p) {
 			fprintf(stderr, "%s: attach %s: %d\n", sc->name, name,
 				index);
-			port->ops->destroy(port);
+			port->ops->close(port);
 			goto fail;
 		}
 		b->port[p] = port;

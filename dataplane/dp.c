@@ -1,16 +1,25 @@
 /*
- * dp.c - port table, poll threads and the per-frame pipeline.
+ * dp.c - the per-frame pipeline, and the workers that run it.
+ *
+ * The path of one burst, as the kernel's br_input.c has it for one frame:
+ * dp_worker_input() takes the snapshot, dp_burst() runs pass one
+ * (dp_decide_rcu(): sanity, link-local rules, VLAN ingress, learning,
+ * lookup) over every frame, then pass two (dp_deliver(): one copy per
+ * egress port, tag pushed, popped or kept on the way, dp_tx_build()); the
+ * copies wait in the worker's queue until dp_worker_post() hands them to
+ * the ports' kinds.
  */
 #include "dataplane/dp.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu-qsbr.h>
 
 #include "dataplane/dp_private.h"
+#include "dataplane/uring.h"
+#include "lib/mac.h"
 #include "lib/rcu.h"
 
 /* Where pass one sends a frame. */
@@ -28,139 +37,6 @@ struct dp_meta {
 	bool dei;
 	bool had_tag;		/* arrived with the switch's tag */
 };
-
-uint64_t dp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- configuration snapshots (control thread) ---- */
-
-static struct dp_conf *dp_conf_get(struct dp *dp)
-{
-	/* The control side is the only writer: a plain load is enough. */
-	return dp->conf;
-}
-
-static struct dp_conf *dp_conf_copy(struct dp *dp)
-{
-	struct dp_conf *conf = malloc(sizeof(*conf));
-
-	if (conf)
-		memcpy(conf, dp_conf_get(dp), sizeof(*conf));
-	return conf;
-}
-
-static void dp_conf_free_rcu(struct rcu_head *head)
-{
-	rcu_tsan_reclaim();
-	free(caa_container_of(head, struct dp_conf, rcu));
-}
-
-static void dp_vlan_obj_free_rcu(struct rcu_head *head)
-{
-	rcu_tsan_reclaim();
-	free(caa_container_of(head, struct dp_vlan_obj, rcu));
-}
-
-/* A port's VLAN configuration as a new port gets it: the default PVID,
- * egress untagged, identity PCP maps. */
-static struct dp_vlan_obj *dp_vlan_obj_new(uint16_t default_pvid)
-{
-	struct dp_vlan_obj *vo = calloc(1, sizeof(*vo));
-
-	if (!vo)
-		return NULL;
-	vlan_port_init(&vo->cfg.mbr);
-	if (default_pvid)
-		vlan_port_add(&vo->cfg.mbr, default_pvid, true, true);
-	vlan_qos_map_init(&vo->cfg.ingress_qos);
-	vlan_qos_map_init(&vo->cfg.egress_qos);
-	return vo;
-}
-
-static void dp_conf_publish(struct dp *dp, struct dp_conf *conf)
-{
-	struct dp_conf *old = dp->conf;
-
-	conf->gen = old ? old->gen + 1 : 1;
-	/*
-	 * rcu_assign_pointer(), spelled as the C11 release store it is, so
-	 * that ThreadSanitizer sees the publication (liburcu 0.13's version
-	 * is a volatile store behind a fence TSan does not understand).
-	 */
-	__atomic_store_n(&dp->conf, conf, __ATOMIC_RELEASE);
-	if (old)
-		call_rcu(&old->rcu, dp_conf_free_rcu);
-}
-
-static void dp_conf_rebuild_active(struct dp_conf *conf)
-{
-	conf->n_active = 0;
-	for (uint32_t i = 0; i < DP_MAX_PORTS; i++)
-		if (conf->port[i])
-			conf->active[conf->n_active++] = i;
-}
-
-struct dp *dp_create(struct fdb *fdb)
-{
-	struct dp *dp = calloc(1, sizeof(*dp));
-
-	if (!dp)
-		return NULL;
-	dp->fdb = fdb;
-	dp->conf = calloc(1, sizeof(*dp->conf));
-	if (!dp->conf) {
-		free(dp);
-		return NULL;
-	}
-	dp->conf->learning = true;
-	dp->conf->tpid = VLAN_TPID_8021Q;
-	dp->default_pvid = 1;
-	dp->io.uring = true;
-	return dp;
-}
-
-void dp_set_io_opts(struct dp *dp, const struct dp_io_opts *opts)
-{
-	dp->io = *opts;
-}
-
-void dp_get_io_opts(struct dp *dp, struct dp_io_opts *opts)
-{
-	*opts = dp->io;
-}
-
-void dp_destroy(struct dp *dp)
-{
-	if (!dp)
-		return;
-	for (uint32_t i = 0; i < DP_MAX_PORTS; i++)
-		if (dp->conf->port[i])
-			dp_port_detach(dp, i);
-	rcu_tsan_quiescent();
-	synchronize_rcu();
-	rcu_tsan_reclaim();
-	free(dp->conf->obs);
-	free(dp->conf);
-	free(dp);
-}
-
-void dp_set_port_gone_cb(struct dp *dp, dp_port_gone_func *cb, void *arg)
-{
-	dp->gone_cb = cb;
-	dp->gone_arg = arg;
-}
-
-struct fdb *dp_fdb(const struct dp *dp)
-{
-	return dp->fdb;
-}
-
-/* ---- the pipeline ---- */
 
 /*
  * The pipeline is written once and compiled three times, by always-inline
@@ -194,22 +70,6 @@ enum dp_mode {
 			(tr)->field = (value);				\
 	} while (0)
 
-static bool dp_mac_is_zero(const uint8_t *mac)
-{
-	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
-}
-
-static bool dp_mac_is_bcast(const uint8_t *mac)
-{
-	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
-}
-
-/* 01:80:C2:00:00:0X, the IEEE 802.1 reserved group addresses. */
-static bool dp_mac_is_link_local(const uint8_t *mac)
-{
-	return mac[0] == 0x01 && mac[1] == 0x80 && mac[2] == 0xc2 &&
-	       mac[3] == 0 && mac[4] == 0 && (mac[5] & 0xf0) == 0;
-}
 
 /*
  * VLAN ingress with filtering on: fill m->vid (0: drop), m->pcp, m->dei,
@@ -381,6 +241,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 	bool forward_ll = false;
 	uint32_t out;
 
+	rcu_assert_reader();
 	m->to = DP_TO_DROP;
 	m->vid = 0;
 	m->had_tag = false;
@@ -389,7 +250,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 		DP_TRACE(tr, drop, DP_TR_DROP_RUNT);
 		return;
 	}
-	if ((src[0] & 1) || dp_mac_is_zero(src)) {
+	if (mac_is_mcast(src) || mac_is_zero(src)) {
 		DP_COUNT(mode, &st->drop_src);
 		DP_TRACE(tr, drop, DP_TR_DROP_SOURCE);
 		return;
@@ -400,7 +261,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 		DP_TRACE(tr, drop, DP_TR_DROP_BAD_OFFLOAD);
 		return;
 	}
-	if (caa_unlikely(dp_mac_is_link_local(dst))) {
+	if (caa_unlikely(mac_is_link_local(dst))) {
 		/* Pause frames never cross a bridge, and teach it nothing. */
 		if (dst[5] == 0x01) {
 			DP_COUNT(mode, &st->drop_link_local);
@@ -432,7 +293,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 		DP_TRACE(tr, learn, DP_TR_LEARN_OFF);
 	}
 
-	if (caa_unlikely(dp_mac_is_link_local(dst))) {
+	if (caa_unlikely(mac_is_link_local(dst))) {
 		if (!forward_ll) {
 			DP_COUNT(mode, &st->drop_link_local);
 			DP_TRACE(tr, drop, DP_TR_DROP_LINK_LOCAL);
@@ -442,11 +303,11 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 	}
 
 	if (dst[0] & 1) {
-		m->flood_flag = dp_mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
+		m->flood_flag = mac_is_bcast(dst) ? DP_PORT_BCAST_FLOOD :
 						       DP_PORT_MCAST_FLOOD;
 		m->to = DP_TO_FLOOD;
 		if (tr && tr->lookup == DP_TR_LOOKUP_NONE)
-			tr->lookup = dp_mac_is_bcast(dst) ?
+			tr->lookup = mac_is_bcast(dst) ?
 				DP_TR_LOOKUP_BROADCAST :
 				DP_TR_LOOKUP_MULTICAST;
 		return;
@@ -562,8 +423,9 @@ void dp_tx_acc_publish(struct dp_worker *w)
  * locked adds a copy would cost more than the pipeline's own work, so a
  * burst's are gathered here by (port, VLAN) and added once.
  */
-void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err)
+void dp_io_tx_done(struct dp_io *io, const struct dp_tx *tx, int err)
 {
+	struct dp_worker *w = io->w;
 	struct dp_tx_acc *a;
 	unsigned int i;
 
@@ -591,7 +453,7 @@ void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err)
 int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache)
 {
 	w->dp = dp;
-	w->uring = NULL;
+	w->io = (struct dp_io){ .w = w };
 	w->n_tx = 0;
 	w->n_acc = 0;
 	w->gen = 0;
@@ -624,22 +486,41 @@ void dp_worker_fini(struct dp_worker *w)
 	w->traces = NULL;
 }
 
+void dp_worker_post(struct dp_worker *w)
+{
+	unsigned int i = 0;
+
+	/* Runs of copies to one port: the order to each port is kept. */
+	while (i < w->n_tx) {
+		struct dp_port *port = w->tx[i].port;
+		unsigned int j = i + 1;
+
+		while (j < w->n_tx && w->tx[j].port == port)
+			j++;
+		port->ops->tx_burst(port, &w->io, &w->tx[i], j - i);
+		i = j;
+	}
+}
+
 void dp_worker_flush(struct dp_worker *w)
 {
-	if (w->n_tx && w->uring) {
-		dp_uring_flush(w);
-	} else {
-		for (unsigned int i = 0; i < w->n_tx; i++) {
-			struct dp_tx *tx = &w->tx[i];
-
-			dp_tx_done(w, tx, tx->port->ops->tx(tx->port, tx));
-		}
+	if (w->n_tx) {
+		dp_worker_post(w);
+		if (w->io.ring)
+			dp_uring_submit(w->io.ring, &w->io);
 		w->n_tx = 0;
 	}
 	dp_tx_acc_publish(w);
 }
 
-/* One software segment, sent at once: it lives in the worker's scratch. */
+/* Send @tx (not in the worker's queue) now, whatever the worker's ring. */
+static void dp_tx_now(struct dp_worker *w, struct dp_tx *tx)
+{
+	struct dp_io io = { .w = w };
+
+	tx->port->ops->tx_burst(tx->port, &io, tx, 1);
+}
+
 /* ---- what watchers see ---- */
 
 /* Whether @sub wants frames (or traces) of port @port in VLAN @vid. */
@@ -723,7 +604,9 @@ static int dp_soft_emit(const uint8_t *seg, uint32_t seg_len, void *arg)
 	if (ctx->w->obs)
 		dp_obs_frame(ctx->w->obs, DP_DIR_TX, tx.port->index,
 			     ctx->w->obs_vid, tx.iov + 1, 1, seg_len);
-	dp_tx_done(ctx->w, &tx, tx.port->ops->tx(tx.port, &tx));
+	/* One software segment, sent at once: it lives in the worker's
+	 * scratch. */
+	dp_tx_now(ctx->w, &tx);
 	return 0;
 }
 
@@ -745,7 +628,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	if (!w->seg)
 		w->seg = malloc(DP_SEG_MAX);
 	if (!w->lin || !w->seg) {
-		dp_tx_done(w, tx, -ENOMEM);
+		dp_io_tx_done(&w->io, tx, -ENOMEM);
 		return;
 	}
 	for (int i = 1; i < tx->iovcnt; i++) {
@@ -756,13 +639,13 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 		ret = dp_sw_gso(w->lin, len, &tx->vnet, w->seg, dp_soft_emit,
 				&ctx);
 		if (ret < 0)
-			dp_tx_done(w, tx, ret);
+			dp_io_tx_done(&w->io, tx, ret);
 		else
 			ADD(&out->stats.tx_sw_gso, 1);
 		return;
 	}
 	if (dp_sw_csum(w->lin, len, &tx->vnet)) {
-		dp_tx_done(w, tx, -EINVAL);
+		dp_io_tx_done(&w->io, tx, -EINVAL);
 		return;
 	}
 	ADD(&out->stats.tx_sw_csum, 1);
@@ -773,7 +656,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	if (w->obs)
 		dp_obs_frame(w->obs, DP_DIR_TX, out->index, w->obs_vid,
 			     tx->iov + 1, 1, len);
-	dp_tx_done(w, tx, out->ops->tx(out, tx));
+	dp_tx_now(w, tx);
 }
 
 /*
@@ -972,15 +855,15 @@ void dp_worker_input(struct dp_worker *w, uint32_t index,
 	struct dp *dp = w->dp;
 	const struct dp_conf *conf;
 
+	rcu_assert_not_reader();
 	while (n > DP_BURST) {
 		dp_worker_input(w, index, frames, DP_BURST, now_ms);
 		frames += DP_BURST;
 		n -= DP_BURST;
 	}
-	/* rcu_dereference(), as the acquire load TSan can follow.  The
-	 * caller is online: the snapshot stays until its next quiescent
-	 * state. */
-	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	/* The caller is online: the snapshot stays until its next
+	 * quiescent state. */
+	conf = rcu_consume(&dp->conf);
 	if (!conf->port[index])
 		return;
 	w->gen = fdb_gen(dp->fdb);
@@ -1007,10 +890,11 @@ int dp_explain(struct dp *dp, uint32_t index, const uint8_t *frame,
 	const struct dp_conf *conf;
 	struct dp_worker w;
 
+	rcu_assert_not_reader();
 	if (index >= DP_MAX_PORTS)
 		return -ENOENT;
 	dp_worker_init(&w, dp, false);
-	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	conf = rcu_consume(&dp->conf);
 	if (!conf->port[index])
 		return -ENOENT;
 	dp_burst(DP_MODE_EXPLAIN, &w, conf, index, &f, 1, dp_now_ms(), tr);
@@ -1018,22 +902,6 @@ int dp_explain(struct dp *dp, uint32_t index, const uint8_t *frame,
 	return 0;
 }
 
-bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ])
-{
-	const struct dp_conf *conf;
-	bool found = false;
-
-	if (index >= DP_MAX_PORTS)
-		return false;
-	rcu_read_begin();
-	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
-	if (conf->port[index]) {
-		memcpy(name, conf->port[index]->name, IFNAMSIZ);
-		found = true;
-	}
-	rcu_read_end();
-	return found;
-}
 
 struct dp_worker *dp_worker_create(struct dp *dp)
 {
@@ -1070,503 +938,4 @@ void dp_input(struct dp *dp, uint32_t index, struct dp_frame *frames,
 	dp_worker_input(&w, index, frames, n, now_ms);
 	dp_worker_flush(&w);
 	dp_worker_fini(&w);
-}
-
-/* ---- port table (control thread) ---- */
-
-struct dp_port *dp_port_get(struct dp *dp, uint32_t index)
-{
-	return index < DP_MAX_PORTS ? dp_conf_get(dp)->port[index] : NULL;
-}
-
-int dp_port_lookup(struct dp *dp, const char *name)
-{
-	struct dp_conf *conf = dp_conf_get(dp);
-
-	for (uint32_t k = 0; k < conf->n_active; k++) {
-		uint32_t i = conf->active[k];
-
-		if (!strcmp(conf->port[i]->name, name))
-			return i;
-	}
-	return -ENOENT;
-}
-
-int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
-{
-	struct dp_conf *conf, *rollback;
-	struct dp_vlan_obj *vo;
-	uint32_t i;
-	int err;
-
-	if (dp_port_lookup(dp, port->name) >= 0)
-		return -EEXIST;
-	for (i = 0; i < DP_MAX_PORTS; i++)
-		if (!dp->conf->port[i])
-			break;
-	if (i == DP_MAX_PORTS)
-		return -ENOSPC;
-	/* Everything up front: the way back must not need memory. */
-	conf = dp_conf_copy(dp);
-	rollback = dp_conf_copy(dp);
-	vo = dp_vlan_obj_new(dp->default_pvid);
-	port->vstats = calloc(VLAN_N_VID, sizeof(*port->vstats));
-	port->index = i;
-	port->rx_gone = false;
-	if (!conf || !rollback || !vo || !port->vstats ||
-	    dp_poll_port_prepare(dp, port)) {
-		free(conf);
-		free(rollback);
-		free(vo);
-		free(port->vstats);
-		port->vstats = NULL;
-		dp_poll_port_release(port);
-		return -ENOMEM;
-	}
-	memset(&port->stats, 0, sizeof(port->stats));
-	conf->port[i] = port;
-	conf->vlan[i] = vo;
-	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
-	if (!port->offload_caps)
-		conf->flags[i] &= ~DP_PORT_OFFLOAD;
-	dp_conf_rebuild_active(conf);
-	dp_conf_publish(dp, conf);
-
-	err = dp_poll_port_added(dp, port);
-	if (err) {
-		/* Unpublish; nothing can have been learned on it, but other
-		 * threads may be writing to it until a grace period ends. */
-		dp_conf_publish(dp, rollback);
-		rcu_tsan_quiescent();
-		synchronize_rcu();
-		rcu_tsan_reclaim();
-		free(vo);
-		free(port->vstats);
-		port->vstats = NULL;
-		dp_poll_port_release(port);
-		return err;
-	}
-	free(rollback);
-	return i;
-}
-
-int dp_port_detach(struct dp *dp, uint32_t index)
-{
-	struct dp_vlan_obj *vo;
-	struct dp_conf *conf;
-	struct dp_port *port;
-	bool last = true;
-
-	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
-		return -ENOENT;
-	port = dp->conf->port[index];
-	conf = dp_conf_copy(dp);
-	if (!conf)
-		return -ENOMEM;		/* nothing changed yet */
-
-	/*
-	 * Unpublish the port, and make sure its poll thread has let go of
-	 * it (stopped, or seen the new snapshot): that thread is the only
-	 * one that learns entries pointing to this port.  A grace period
-	 * later no reader of the old snapshot is left either: forget what
-	 * names the port, and close it.
-	 */
-	vo = conf->vlan[index];
-	conf->port[index] = NULL;
-	conf->flags[index] = 0;
-	conf->vlan[index] = NULL;
-	dp_conf_rebuild_active(conf);
-	for (uint32_t k = 0; k < conf->n_active; k++) {
-		uint32_t i = conf->active[k];
-
-		if (conf->port[i]->fd >= 0 &&
-		    dp_poll_thread_of(dp, i) == dp_poll_thread_of(dp, index))
-			last = false;
-	}
-	dp_conf_publish(dp, conf);
-	if (port->fd >= 0)
-		dp_poll_port_removed(dp, index, last);
-	rcu_tsan_quiescent();
-	synchronize_rcu();
-	rcu_tsan_reclaim();
-	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
-	free(vo);
-	free(port->vstats);
-	port->vstats = NULL;
-	dp_poll_port_release(port);
-	port->ops->destroy(port);
-	return 0;
-}
-
-int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
-		      uint32_t value)
-{
-	struct dp_port *port;
-	struct dp_conf *conf;
-	uint32_t old, new;
-	int err;
-
-	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
-		return -ENOENT;
-	port = dp->conf->port[index];
-	old = dp->conf->flags[index];
-	new = (old & ~mask) | (value & mask);
-	if (new == old)
-		return 0;
-	if ((new & DP_PORT_OFFLOAD) && !port->offload_caps)
-		return -EOPNOTSUPP;
-	conf = dp_conf_copy(dp);
-	if (!conf)
-		return -ENOMEM;
-	/* The device first: what it sends us from now on, we can take
-	 * either way; what we send is decided by the flag. */
-	if (((old ^ new) & DP_PORT_OFFLOAD) && port->ops->set_offload) {
-		err = port->ops->set_offload(port, new & DP_PORT_OFFLOAD);
-		if (err) {
-			free(conf);
-			return err;
-		}
-	}
-	conf->flags[index] = new;
-	dp_conf_publish(dp, conf);
-	/*
-	 * Down: forget what was learned there, as br_fdb_delete_by_port.
-	 * Wait for the readers of the old snapshot first: the port's own
-	 * poll thread may still be learning from a burst that began while
-	 * the port was up, and would put back what we flush.
-	 */
-	if ((old & DP_PORT_UP) && !(conf->flags[index] & DP_PORT_UP)) {
-		rcu_tsan_quiescent();
-		synchronize_rcu();
-		fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_DYNAMIC);
-	}
-	return 0;
-}
-
-int dp_port_get_info(struct dp *dp, uint32_t index,
-		     struct dp_port_info *info)
-{
-	struct dp_conf *conf = dp_conf_get(dp);
-	const struct dp_port_stats *s;
-	struct dp_port *port;
-
-	if (index >= DP_MAX_PORTS || !conf->port[index])
-		return -ENOENT;
-	port = conf->port[index];
-	memcpy(info->name, port->name, sizeof(info->name));
-	info->kind = port->ops->kind;
-	info->index = index;
-	info->flags = conf->flags[index];
-	s = &port->stats;
-	info->stats.rx_packets = LOAD(&s->rx_packets);
-	info->stats.rx_bytes = LOAD(&s->rx_bytes);
-	info->stats.tx_packets = LOAD(&s->tx_packets);
-	info->stats.tx_bytes = LOAD(&s->tx_bytes);
-	info->stats.flooded = LOAD(&s->flooded);
-	info->stats.drop_runt = LOAD(&s->drop_runt);
-	info->stats.drop_src = LOAD(&s->drop_src);
-	info->stats.drop_link_local = LOAD(&s->drop_link_local);
-	info->stats.drop_same_port = LOAD(&s->drop_same_port);
-	info->stats.drop_port_down = LOAD(&s->drop_port_down);
-	info->stats.drop_vlan = LOAD(&s->drop_vlan);
-	info->stats.drop_bad_tag = LOAD(&s->drop_bad_tag);
-	info->stats.drop_bad_offload = LOAD(&s->drop_bad_offload);
-	info->stats.drop_no_egress = LOAD(&s->drop_no_egress);
-	info->stats.tx_errors = LOAD(&s->tx_errors);
-	info->stats.rx_errors = LOAD(&s->rx_errors);
-	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
-	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
-	info->offload_caps = port->offload_caps;
-	info->uring = __atomic_load_n(
-		&dp->pollers[dp_poll_thread_of(dp, index)].uring,
-		__ATOMIC_RELAXED);
-	info->registered = __atomic_load_n(&port->rx_registered,
-					   __ATOMIC_RELAXED);
-	return 0;
-}
-
-unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
-			  unsigned int max)
-{
-	struct dp_conf *conf = dp_conf_get(dp);
-	unsigned int n = 0;
-
-	for (uint32_t k = 0; k < conf->n_active && n < max; k++)
-		indexes[n++] = conf->active[k];
-	return n;
-}
-
-static void dp_obs_set_free_rcu(struct rcu_head *head)
-{
-	rcu_tsan_reclaim();
-	free(caa_container_of(head, struct dp_obs_set, rcu));
-}
-
-int dp_set_obs(struct dp *dp, const struct dp_obs_sub *subs, unsigned int n)
-{
-	struct dp_obs_set *obs = NULL, *old = dp->conf->obs;
-	struct dp_conf *conf = dp_conf_copy(dp);
-
-	if (!conf)
-		return -ENOMEM;
-	if (n) {
-		obs = malloc(sizeof(*obs) + n * sizeof(obs->sub[0]));
-		if (!obs) {
-			free(conf);
-			return -ENOMEM;
-		}
-		obs->n = n;
-		memcpy(obs->sub, subs, n * sizeof(obs->sub[0]));
-	}
-	conf->obs = obs;
-	dp_conf_publish(dp, conf);
-	if (old)
-		call_rcu(&old->rcu, dp_obs_set_free_rcu);
-	return 0;
-}
-
-int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask)
-{
-	struct dp_conf *conf = dp_conf_copy(dp);
-
-	if (!conf)
-		return -ENOMEM;
-	conf->group_fwd_mask = mask;
-	dp_conf_publish(dp, conf);
-	return 0;
-}
-
-uint16_t dp_get_group_fwd_mask(struct dp *dp)
-{
-	return dp_conf_get(dp)->group_fwd_mask;
-}
-
-int dp_set_learning(struct dp *dp, bool on)
-{
-	struct dp_conf *conf = dp_conf_copy(dp);
-
-	if (!conf)
-		return -ENOMEM;
-	conf->learning = on;
-	dp_conf_publish(dp, conf);
-	return 0;
-}
-
-/* ---- VLANs (control thread) ---- */
-
-/* Wait until no poll thread can still be learning under the old rules,
- * then forget the dynamic entries they made: of @port (FDB_NO_PORT: all)
- * in @vid (FDB_ANY_VID: all). */
-static void dp_flush_after_readers(struct dp *dp, uint32_t port, uint16_t vid)
-{
-	rcu_tsan_quiescent();
-	synchronize_rcu();
-	fdb_flush(dp->fdb, port, vid, FDB_FLUSH_DYNAMIC);
-}
-
-int dp_set_vlan_filtering(struct dp *dp, bool on)
-{
-	struct dp_conf *conf;
-
-	if (dp->conf->vlan_filtering == on)
-		return 0;
-	conf = dp_conf_copy(dp);
-	if (!conf)
-		return -ENOMEM;
-	conf->vlan_filtering = on;
-	dp_conf_publish(dp, conf);
-	dp_flush_after_readers(dp, FDB_NO_PORT, FDB_ANY_VID);
-	return 0;
-}
-
-bool dp_get_vlan_filtering(struct dp *dp)
-{
-	return dp_conf_get(dp)->vlan_filtering;
-}
-
-int dp_set_vlan_protocol(struct dp *dp, uint16_t tpid)
-{
-	struct dp_conf *conf;
-
-	if (tpid != VLAN_TPID_8021Q && tpid != VLAN_TPID_8021AD)
-		return -EINVAL;
-	if (dp->conf->tpid == tpid)
-		return 0;
-	conf = dp_conf_copy(dp);
-	if (!conf)
-		return -ENOMEM;
-	conf->tpid = tpid;
-	dp_conf_publish(dp, conf);
-	/* Frames classify differently now: what was learned may be wrong. */
-	if (conf->vlan_filtering)
-		dp_flush_after_readers(dp, FDB_NO_PORT, FDB_ANY_VID);
-	return 0;
-}
-
-uint16_t dp_get_vlan_protocol(struct dp *dp)
-{
-	return dp_conf_get(dp)->tpid;
-}
-
-int dp_port_get_vlan(struct dp *dp, uint32_t index, struct dp_vlan_cfg *cfg)
-{
-	struct dp_conf *conf = dp_conf_get(dp);
-
-	if (index >= DP_MAX_PORTS || !conf->port[index])
-		return -ENOENT;
-	*cfg = conf->vlan[index]->cfg;
-	return 0;
-}
-
-/* Dynamic entries of a port in a VLAN the port has just left; only
- * those (br_fdb_delete_by_port(br, p, vid, 0) for each deleted VID), so
- * VID 0 entries and hand-added ones in other VLANs stay. */
-struct dp_left_match {
-	uint64_t (*left)[VLAN_N_VID / 64];	/* [DP_MAX_PORTS] */
-};
-
-static bool dp_entry_left_vlan(const struct fdb_entry_info *e, void *arg)
-{
-	const struct dp_left_match *lm = arg;
-
-	return !(e->flags & FDB_STATIC) && e->port < DP_MAX_PORTS &&
-	       e->vid < VLAN_N_VID && vlan_bit(lm->left[e->port], e->vid);
-}
-
-/* Replace the VLAN configuration of every port in @cfgs (NULL: keep) in
- * one snapshot. */
-static int dp_ports_set_vlan(struct dp *dp,
-			     const struct dp_vlan_cfg *const *cfgs)
-{
-	struct dp_vlan_obj *fresh[DP_MAX_PORTS] = { NULL };
-	struct dp_vlan_obj *old[DP_MAX_PORTS] = { NULL };
-	struct dp_conf *conf = dp_conf_copy(dp);
-	struct dp_left_match lm;
-	bool left_any = false;
-	uint32_t i;
-
-	lm.left = calloc(DP_MAX_PORTS, sizeof(*lm.left));
-	if (!conf || !lm.left)
-		goto out_nomem;
-	for (i = 0; i < DP_MAX_PORTS; i++) {
-		if (!cfgs[i] || !conf->port[i])
-			continue;
-		fresh[i] = malloc(sizeof(*fresh[i]));
-		if (!fresh[i])
-			goto out_nomem;
-		fresh[i]->cfg = *cfgs[i];
-	}
-	for (i = 0; i < DP_MAX_PORTS; i++) {
-		if (!fresh[i])
-			continue;
-		old[i] = conf->vlan[i];
-		for (uint32_t w = 0; w < VLAN_N_VID / 64; w++) {
-			lm.left[i][w] = old[i]->cfg.mbr.member[w] &
-					~fresh[i]->cfg.mbr.member[w];
-			left_any |= lm.left[i][w] != 0;
-		}
-		conf->vlan[i] = fresh[i];
-	}
-	dp_conf_publish(dp, conf);
-	/* Unpublished now; readers of older snapshots may still use them. */
-	for (i = 0; i < DP_MAX_PORTS; i++)
-		if (old[i])
-			call_rcu(&old[i]->rcu, dp_vlan_obj_free_rcu);
-
-	/*
-	 * Forget what was learned in the VLANs a port left (br_vlan_delete
-	 * flushes the port's entries in that VLAN), once no poll thread can
-	 * still be learning under the old membership.
-	 */
-	if (left_any) {
-		rcu_tsan_quiescent();
-		synchronize_rcu();
-		fdb_flush_match(dp->fdb, dp_entry_left_vlan, &lm);
-	}
-	free(lm.left);
-	return 0;
-
-out_nomem:
-	for (i = 0; i < DP_MAX_PORTS; i++)
-		free(fresh[i]);
-	free(lm.left);
-	free(conf);
-	return -ENOMEM;
-}
-
-int dp_port_set_vlan(struct dp *dp, uint32_t index,
-		     const struct dp_vlan_cfg *cfg)
-{
-	const struct dp_vlan_cfg *cfgs[DP_MAX_PORTS] = { NULL };
-
-	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
-		return -ENOENT;
-	cfgs[index] = cfg;
-	return dp_ports_set_vlan(dp, cfgs);
-}
-
-int dp_set_default_pvid(struct dp *dp, uint16_t vid)
-{
-	const struct dp_vlan_cfg *cfgs[DP_MAX_PORTS] = { NULL };
-	struct dp_vlan_cfg *tmp;
-	uint16_t old = dp->default_pvid;
-	struct dp_conf *conf = dp_conf_get(dp);
-	int err = 0;
-
-	if (vid >= VLAN_N_VID - 1)
-		return -EINVAL;
-	if (vid == old)
-		return 0;
-	tmp = calloc(DP_MAX_PORTS, sizeof(*tmp));
-	if (!tmp)
-		return -ENOMEM;
-	/*
-	 * As __br_vlan_set_default_pvid(): a port whose PVID is still the
-	 * old default, egress untagged (or every port, when there was no
-	 * default), moves to the new one, unless it is a member of the new
-	 * VLAN already - that would conflict with what the user set up.
-	 * With @vid 0 (br_vlan_disable_default_pvid()) such ports just lose
-	 * the old default.
-	 */
-	for (uint32_t k = 0; k < conf->n_active; k++) {
-		uint32_t i = conf->active[k];
-		struct vlan_port *mbr = &tmp[i].mbr;
-
-		tmp[i] = conf->vlan[i]->cfg;
-		if (old && (mbr->pvid != old || !vlan_bit(mbr->untagged, old)))
-			continue;
-		if (vlan_is_member(mbr, vid) || (!old && !vid))
-			continue;
-		if (old)
-			vlan_port_del(mbr, old);
-		if (vid)
-			vlan_port_add(mbr, vid, true, true);
-		cfgs[i] = &tmp[i];
-	}
-	err = dp_ports_set_vlan(dp, cfgs);
-	if (!err)
-		dp->default_pvid = vid;
-	free(tmp);
-	return err;
-}
-
-uint16_t dp_get_default_pvid(struct dp *dp)
-{
-	return dp->default_pvid;
-}
-
-int dp_port_get_vlan_stats(struct dp *dp, uint32_t index, uint16_t vid,
-			   struct dp_vlan_stats *stats)
-{
-	struct dp_port *port = dp_port_get(dp, index);
-	const struct dp_vlan_stats *v;
-
-	if (!port || vid >= VLAN_N_VID)
-		return -ENOENT;
-	v = &port->vstats[vid];
-	stats->rx_packets = LOAD(&v->rx_packets);
-	stats->rx_bytes = LOAD(&v->rx_bytes);
-	stats->tx_packets = LOAD(&v->tx_packets);
-	stats->tx_bytes = LOAD(&v->tx_bytes);
-	return 0;
 }

@@ -3,9 +3,10 @@
  *
  * Design
  * ------
- * A port is a backend (a tap device, or an in-memory queue for tests)
- * behind a small table of operations.  Each attached port with a pollable
- * file descriptor gets one poll thread, which receives a burst of frames
+ * A port is one of several kinds (a tap device, an in-memory queue for
+ * tests) behind one interface, struct port_ops (port.h).  Each attached
+ * port with a pollable file descriptor gets a poll thread (poll.c), which
+ * receives a burst of frames
  * and runs each to completion: sanity checks, link-local rules, learning,
  * lookup, and delivery straight to the egress ports (DESIGN.md, "Data flow
  * of one frame").  The pipeline works in two passes over a burst, as
@@ -39,15 +40,13 @@
 
 #include "dataplane/obs.h"
 #include "dataplane/offload.h"
+#include "dataplane/port.h"
 #include "fdb/fdb.h"
 #include "vlan/vlan.h"
 
 #define DP_MAX_PORTS	256
 #define DP_BURST	32
-/* A frame's room: a 64 KiB super-frame, its Ethernet header and tags. */
-#define DP_FRAME_MAX	(65536 + 256)
 #define DP_ETH_HLEN	14
-#define DP_VNET_HDR_LEN	((uint32_t)sizeof(struct virtio_net_hdr))
 
 /* Per-port flags (bit numbers in one word), as `bridge link set` has them. */
 enum dp_port_flag_bit {
@@ -71,31 +70,6 @@ enum dp_port_flag_bit {
 	(DP_PORT_LEARNING | DP_PORT_FLOOD | DP_PORT_MCAST_FLOOD | \
 	 DP_PORT_BCAST_FLOOD | DP_PORT_REORDER_HDR | DP_PORT_OFFLOAD)
 
-/* Per-port counters.  rx_* and drop_* are written by the port's own poll
- * thread, tx_* by whichever thread delivers to the port. */
-struct dp_port_stats {
-	uint64_t rx_packets;
-	uint64_t rx_bytes;
-	uint64_t tx_packets;
-	uint64_t tx_bytes;
-	uint64_t flooded;		/* received here, flooded */
-	uint64_t drop_runt;		/* shorter than an Ethernet header */
-	uint64_t drop_src;		/* multicast or all-zero source MAC */
-	uint64_t drop_link_local;	/* 01:80:C2:00:00:0X not forwarded */
-	uint64_t drop_same_port;	/* known unicast to the ingress port */
-	uint64_t drop_port_down;	/* received while the port is down */
-	uint64_t drop_vlan;		/* VLAN filter: no PVID, not a member */
-	uint64_t drop_bad_tag;		/* truncated 802.1Q/802.1ad header */
-	uint64_t drop_bad_offload;	/* a virtio-net header we cannot do */
-	uint64_t drop_no_egress;	/* nowhere to go: known unicast to a
-					 * port that is down, or a flood that
-					 * reaches no port */
-	uint64_t tx_errors;		/* egress write failed */
-	uint64_t rx_errors;		/* ingress read failed */
-	uint64_t tx_sw_csum;		/* checksums completed for this port */
-	uint64_t tx_sw_gso;		/* super-frames cut up for this port */
-};
-
 /* Per port and VLAN, with filtering on: rx on ingress after
  * classification, tx on egress. */
 struct dp_vlan_stats {
@@ -110,102 +84,6 @@ struct dp_vlan_cfg {
 	struct vlan_port mbr;
 	struct vlan_qos_map ingress_qos;	/* PCP in -> PCP in the switch */
 	struct vlan_qos_map egress_qos;		/* PCP in the switch -> out */
-};
-
-struct dp_port;
-
-/*
- * A received frame.  @vnet is its offload state as a tap's virtio-net
- * header gives it (a partial checksum, a GSO super-frame); all zero for
- * an ordinary frame, which is what callers without offloads pass.
- */
-struct dp_frame {
-	uint8_t *data;
-	uint32_t len;
-	struct virtio_net_hdr vnet;
-	/* The header as read sits in the DP_VNET_HDR_LEN bytes before
-	 * @data: an unchanged copy is written from one buffer. */
-	bool vnet_in_buf;
-};
-
-/*
- * One frame on its way to one port, as the pipeline hands it to a
- * backend: iov[0] is the virtio-net header (for backends that take one),
- * iov[1..iovcnt-1] the frame, gathered so that a tag is inserted or
- * skipped without copying; @len counts the frame bytes only.
- */
-struct dp_tx {
-	struct dp_port *port;
-	struct virtio_net_hdr vnet;
-	uint8_t tag[VLAN_HLEN];
-	uint16_t vid;			/* for per-VLAN counters; 0: none */
-	int iovcnt;
-	uint32_t len;
-	struct iovec iov[4];
-};
-
-/*
- * Merge the pieces of @iov[0..@n) that follow each other in memory, in
- * place; returns how many are left.  An unchanged frame read with its
- * header is one piece again.  Any thread.
- */
-static inline int dp_iov_merge(struct iovec *iov, int n)
-{
-	int k = 0;
-
-	for (int i = 1; i < n; i++) {
-		if ((uint8_t *)iov[k].iov_base + iov[k].iov_len ==
-		    (uint8_t *)iov[i].iov_base)
-			iov[k].iov_len += iov[i].iov_len;
-		else
-			iov[++k] = iov[i];
-	}
-	return n ? k + 1 : 0;
-}
-
-/* A port backend. */
-struct dp_port_ops {
-	const char *kind;		/* "tap", "mem" */
-	/*
-	 * The port's poll thread: receive up to @n frames into @frames,
-	 * whose data buffers are DP_FRAME_MAX bytes each, with
-	 * DP_VNET_HDR_LEN bytes of room before them, and fill their vnet.
-	 * Returns how many (0: nothing ready) or -errno; -EBADFD means the
-	 * device is gone.
-	 */
-	int (*rx_burst)(struct dp_port *port, struct dp_frame *frames,
-			unsigned int n);
-	/* Any poll thread: send one frame.  Returns 0 or -errno.  The
-	 * backend may rewrite tx->iov and tx->iovcnt (dp_iov_merge()). */
-	int (*tx)(struct dp_port *port, struct dp_tx *tx);
-	/* Control thread: ask the device for offloads (@on) or not.
-	 * Optional. */
-	int (*set_offload)(struct dp_port *port, bool on);
-	/* Control thread, after the port is detached and unreachable. */
-	void (*destroy)(struct dp_port *port);
-	/*
-	 * Frames are read from and written to port->fd, one per read or
-	 * write, each after a vnet_hdr_len-byte virtio-net header: the poll
-	 * threads may do that I/O themselves, in batches (io_uring).
-	 */
-	bool fd_frames;
-};
-
-/* The part of a port every backend shares.  Backends embed it. */
-struct dp_port {
-	const struct dp_port_ops *ops;
-	char name[IFNAMSIZ];
-	int fd;				/* polled for rx; -1: no poll thread */
-	uint32_t index;			/* in the port table, when attached */
-	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
-	uint32_t vnet_hdr_len;		/* 0, or DP_VNET_HDR_LEN */
-	uint8_t *rx_bufs;		/* its poll thread's receive buffers */
-	uint64_t rx_bufs_id;		/* unique to that allocation */
-	bool rx_gone;			/* its poll thread saw POLLERR */
-	bool rx_registered;		/* atomic: its receive buffers are
-					 * registered with its thread's ring */
-	struct dp_port_stats stats;
-	struct dp_vlan_stats *vstats;	/* [VLAN_N_VID], while attached */
 };
 
 struct dp;
@@ -228,7 +106,7 @@ struct fdb *dp_fdb(const struct dp *dp);
 
 /*
  * Control thread.  Attach @port (flags DP_PORT_DEFAULT_FLAGS | @up) and
- * start its poll thread when port->fd >= 0.  On success the data plane
+ * start its poll thread when port->poll_fd >= 0.  On success the data plane
  * owns the port and returns its index (>= 0); else -errno (-ENOSPC: port
  * table full, -EEXIST: name taken) and the caller still owns it.
  */
@@ -237,7 +115,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up);
 /*
  * Control thread.  Stop the port's poll thread, remove it from the table
  * and every FDB entry pointing to it, wait for a grace period, then
- * destroy it.  Returns 0 or -ENOENT.
+ * close it (port_ops.close).  Returns 0 or -ENOENT.
  */
 int dp_port_detach(struct dp *dp, uint32_t index);
 
@@ -262,8 +140,11 @@ struct dp_port_info {
 	uint32_t index;
 	uint32_t flags;
 	uint32_t offload_caps;		/* DP_OFFLOAD_* the backend can take */
-	bool uring;			/* its poll thread runs on io_uring */
-	bool registered;		/* ... into registered buffers */
+	/* How its poll thread does its I/O ("uring", "syscall"), and with
+	 * a ring, into which buffers ("registered", "plain"); NULL when it
+	 * has no poll thread. */
+	const char *io;
+	const char *io_buffers;
 	struct dp_port_stats stats;
 };
 int dp_port_get_info(struct dp *dp, uint32_t index,
@@ -384,20 +265,5 @@ int dp_mem_port_pop_vnet(struct dp_port *port, uint8_t *buf, uint32_t size,
 unsigned int dp_mem_port_pending(struct dp_port *port);
 /* Make the next sends fail with @err (0 to stop failing). */
 void dp_mem_port_fail_tx(struct dp_port *port, int err);
-
-/*
- * The tap backend (dataplane/port_tap.c).  Control thread.  Create tap
- * @name, or attach to an existing persistent one; *created tells which.
- * The tap is opened with a virtio-net header and asks the kernel for
- * checksum and segmentation offloads (TUNSETOFFLOAD), so super-frames
- * cross the switch whole.
- */
-int dp_tap_port_open(const char *name, struct dp_port **port, bool *created);
-/* Whether the tap's device still exists (TUNGETIFF); fills @name with its
- * current name.  -EBADFD when it was deleted. */
-int dp_tap_port_query(struct dp_port *port, char name[IFNAMSIZ]);
-/* An fd for the network namespace the device lives in now, or -errno. */
-int dp_tap_port_netns(struct dp_port *port);
-bool dp_tap_port_created(const struct dp_port *port);
 
 #endif /* TAPSWITCH_DP_H */

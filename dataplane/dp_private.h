@@ -1,6 +1,15 @@
 /*
- * dp_private.h - what dp.c (configuration, pipeline) and poll.c (poll
- * threads and their I/O) share.  Not for users of the data plane.
+ * dp_private.h - what the data plane's files share: the data plane object,
+ * the worker that runs the pipeline, the poll threads as the control side
+ * sees them.  Not for users of the data plane.
+ *
+ *   dp.c        the pipeline, and the workers that run it
+ *   conf.c      the configuration snapshot (conf.h)
+ *   settings.c  the data plane object and switch-wide settings
+ *   ports.c     the port table: attach, detach, flags, info
+ *   vlan_cfg.c  VLAN filtering, protocol, default PVID, port membership
+ *   poll.c      poll threads; uring.c their io_uring
+ *   port_*.c    the port kinds (port.h); netdev.c device flags for them
  */
 #ifndef TAPSWITCH_DP_PRIVATE_H
 #define TAPSWITCH_DP_PRIVATE_H
@@ -11,43 +20,14 @@
 
 #include <urcu-qsbr.h>
 
+#include "dataplane/conf.h"
 #include "lib/atomic.h"
 
-
-/*
- * The configuration snapshot the pipeline reads.  Immutable once
- * published: the control thread copies, edits, publishes, and frees the old
- * one after a grace period.
- */
-struct dp_conf {
-	struct rcu_head rcu;
-	uint64_t gen;			/* one more with every publication */
-	uint16_t group_fwd_mask;
-	bool learning;			/* ageing_time != 0 */
-	bool vlan_filtering;
-	uint16_t tpid;			/* the switch's VLAN protocol */
-	uint32_t n_active;
-	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
-	struct dp_port *port[DP_MAX_PORTS];
-	uint32_t flags[DP_MAX_PORTS];
-	/* Shared between snapshots; replaced (never edited) on change and
-	 * freed after a grace period. */
-	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
-	struct dp_obs_set *obs;		/* watchers; NULL: none */
-};
-
-/* The watchers' subscriptions as published (dp_set_obs()). */
-struct dp_obs_set {
-	struct rcu_head rcu;
-	unsigned int n;
-	struct dp_obs_sub sub[];
-};
-
-/* A port's VLAN configuration as published. */
-struct dp_vlan_obj {
-	struct rcu_head rcu;
-	struct dp_vlan_cfg cfg;
-};
+/* A port's receive buffers: DP_RX_SETS sets of DP_BURST, each the
+ * headroom for a virtio-net header, then the frame. */
+#define DP_BUF_STRIDE (((DP_VNET_HDR_LEN + DP_FRAME_MAX) + 63) & ~63u)
+#define DP_RX_SETS 2
+#define DP_BUFS_USED ((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE)
 
 struct dp_uring;
 
@@ -85,7 +65,7 @@ struct dp_tx_acc {
 #define DP_TXQ 64
 struct dp_worker {
 	struct dp *dp;
-	struct dp_uring *uring;		/* NULL: write with the backend's tx */
+	struct dp_io io;		/* io.ring NULL: copies written at once */
 	unsigned int n_tx;
 	struct dp_tx tx[DP_TXQ];
 	uint32_t gen;			/* fdb_gen() as the burst began */
@@ -132,17 +112,23 @@ struct dp {
 int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache);
 void dp_worker_fini(struct dp_worker *w);
 /* As dp_input(), but the egress copies may stay queued in @w: the caller
- * writes them (dp_worker_flush(), or its own batched I/O) before it
+ * writes them (dp_worker_flush(), or with its ring's next round) before it
  * announces a quiescent state. */
 void dp_worker_input(struct dp_worker *w, uint32_t index,
 		     struct dp_frame *frames, unsigned int n,
 		     uint64_t now_ms);
-/* Write every queued copy now, in order. */
+/* Hand the queued copies to their ports' tx_burst(), a run of copies to
+ * one port at a time, in order; with w->io.ring, the kinds may queue them
+ * there for the caller to submit. */
+void dp_worker_post(struct dp_worker *w);
+/* Write every queued copy now, in order, and wait for the outcomes. */
 void dp_worker_flush(struct dp_worker *w);
-/* Count a queued copy's outcome: 0 or -errno. */
-void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err);
 /* Add the gathered tx counters to the ports'; before a quiescent state. */
 void dp_tx_acc_publish(struct dp_worker *w);
+
+/* vlan_cfg.c: the VLAN configuration of a new port: the default PVID,
+ * egress untagged, identity PCP maps.  NULL when out of memory. */
+struct dp_vlan_obj *dp_vlan_obj_new(uint16_t default_pvid);
 
 /*
  * poll.c, control thread.  Attaching: prepare (receive buffers) before the
@@ -156,7 +142,7 @@ void dp_poll_port_removed(struct dp *dp, uint32_t index, bool last);
 void dp_poll_port_release(struct dp_port *port);
 /* The thread that serves port @index's slot in dp->pollers. */
 uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index);
-/* poll.c: write the queued copies with io_uring; any poll thread. */
-void dp_uring_flush(struct dp_worker *w);
+/* Whether port @index's poll thread runs on io_uring now. */
+bool dp_poll_uring(struct dp *dp, uint32_t index);
 
 #endif /* TAPSWITCH_DP_PRIVATE_H */

@@ -12,22 +12,18 @@
  * to DP_BURST frames, run them through the pipeline, write the copies,
  * announce a quiescent state.
  *
- * Two ways to do the I/O:
- *   - system calls: one read() per frame received, one write() per copy
- *     sent;
- *   - io_uring (the default where the kernel has it, for ports whose
- *     frames are read and written on an fd: taps): the copies of one
- *     burst and the reads of the next go to the kernel in one
- *     io_uring_enter().  Reads carry RWF_NOWAIT, so a read of an empty
- *     tap completes at once with -EAGAIN instead of being parked on a
- *     poll (parked reads on a tap wake all together, and spawn io-wq
- *     workers); once a burst comes back short, the port is drained.  Tap
- *     reads and writes complete inline, so every submission is complete
- *     when io_uring_enter() returns: nothing is in flight across a
- *     quiescent state.
- * Receive buffers come in two sets per port: the copies of burst k, still
- * to be written, point into one set while burst k+1 is read into the
- * other.
+ * The thread never does I/O itself: it calls the ports' kinds (port.h).
+ * A round is: hand the copies the last burst made to their ports'
+ * tx_burst(), ask each port that has frames for its reads (rx_prepare()),
+ * run the thread's io_uring if it has one - the copies of one burst and
+ * the reads of the next go to the kernel in one io_uring_enter()
+ * (uring.h) - announce a quiescent state, collect the frames
+ * (rx_burst()), and run them through the pipeline.  A thread without a
+ * ring, or a kind that does not use it, does the same I/O at once, one
+ * system call a frame.  Once a burst comes back short, the port is
+ * drained.  Receive buffers come in two sets per port: the copies of
+ * burst k, still to be written, point into one set while burst k+1 is
+ * read into the other.
  *
  * Which ports a thread serves comes from the configuration snapshot: the
  * thread looks at the snapshot after every quiescent state and wake-up,
@@ -44,7 +40,6 @@
 #include "dataplane/dp_private.h"
 
 #include <errno.h>
-#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -55,57 +50,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/uring.h"
 #include "lib/rcu.h"
 
-/* One receive buffer: the virtio-net header, then the frame. */
-#define DP_BUF_STRIDE (((DP_VNET_HDR_LEN + DP_FRAME_MAX) + 63) & ~63u)
-#define DP_RX_SETS 2
-
-/* Reads submitted on a port poll() says is readable; a full burst asks
- * for DP_BURST next; a port we just wrote to gets this many. */
-#define DP_URING_FIRST_READS 8
+/* Reads asked of a port poll() says is readable; a full burst asks for
+ * DP_BURST next; a port we just wrote to gets this many. */
+#define DP_FIRST_READS 8
 #define DP_AFTER_WRITE_READS 2
-
-/* SQEs: a full queue of copies, and reads. */
-#define DP_URING_ENTRIES 256
-/* user_data: a copy's index in the worker's queue, or DP_UD_RX + the
- * read's port slot * DP_BURST + its buffer slot. */
-#define DP_UD_RX 0x10000u
 
 /* How long the control side waits for a thread to see a new snapshot. */
 #define DP_ACK_TIMEOUT_MS 5000
-
-struct dp_uring {
-	struct io_uring ring;
-	bool tx_pending[DP_TXQ];	/* submitted, no completion yet */
-	/*
-	 * Receive buffers registered with the ring: slot i holds those of
-	 * port i.  A registered buffer is read into and written from
-	 * without importing, checking and copying through user pages.
-	 */
-	bool fixed;			/* the sparse table is there */
-	unsigned int n_reg;		/* slots in use, listed in used[] */
-	unsigned int last_reg;		/* where in used[] the last write
-					 * found its buffer */
-	uint16_t used[DP_MAX_PORTS];
-	uint8_t *reg[DP_MAX_PORTS];	/* slot: the port's index */
-	uint64_t reg_id[DP_MAX_PORTS];	/* rx_bufs_id: an address can
-					 * be mapped again */
-};
 
 /* A port as its poll thread sees it; rebuilt with every snapshot. */
 struct dp_rxq {
 	uint32_t index;
 	struct dp_port *port;		/* valid while the snapshot is */
-	int fd;
-	uint8_t *bufs;
-	int buf_index;			/* registered with the ring; -1: not */
 	unsigned int set;		/* the buffer set reads go to next */
-	unsigned int n_reads;		/* reads to submit; 0: none */
+	unsigned int n_reads;		/* reads to ask for; 0: none */
 	unsigned int n_frames;
 	bool gone;			/* port->rx_gone: not polled any more */
 	bool wrote;			/* we sent it something this round */
-	int32_t res[DP_BURST];
 	struct dp_frame frames[DP_BURST];
 };
 
@@ -113,7 +77,6 @@ struct dp_rxq {
 struct dp_pthread {
 	struct dp_poller *pl;
 	struct dp_worker *w;
-	struct dp_uring *u;
 	const struct dp_conf *conf;	/* the snapshot rxq was built from */
 	unsigned int n_rxq;
 	struct dp_rxq *rxq;		/* [DP_MAX_PORTS] */
@@ -133,7 +96,8 @@ static uint64_t dp_now_us(void)
 static uint8_t *dp_rx_buf(const struct dp_rxq *q, unsigned int set,
 			  unsigned int slot)
 {
-	return q->bufs + (size_t)(set * DP_BURST + slot) * DP_BUF_STRIDE;
+	return q->port->rx_bufs +
+	       (size_t)(set * DP_BURST + slot) * DP_BUF_STRIDE;
 }
 
 static bool dp_stopping(struct dp_poller *pl)
@@ -146,6 +110,12 @@ uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index)
 	return dp->io.n_threads ? index % dp->io.n_threads : index;
 }
 
+bool dp_poll_uring(struct dp *dp, uint32_t index)
+{
+	return __atomic_load_n(&dp->pollers[dp_poll_thread_of(dp, index)].uring,
+			       __ATOMIC_RELAXED);
+}
+
 /* ---- receive buffers (control thread) ---- */
 
 /*
@@ -154,11 +124,7 @@ uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index)
  */
 #define DP_HUGE_PAGE (2u << 20)
 #define DP_BUFS_SIZE \
-	(((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE + DP_HUGE_PAGE - 1) & \
-	 ~(size_t)(DP_HUGE_PAGE - 1))
-
-/* What a port's buffers use of that, and what is registered. */
-#define DP_BUFS_USED ((size_t)DP_RX_SETS * DP_BURST * DP_BUF_STRIDE)
+	((DP_BUFS_USED + DP_HUGE_PAGE - 1) & ~(size_t)(DP_HUGE_PAGE - 1))
 
 static uint64_t dp_bufs_next_id;	/* atomic */
 
@@ -189,229 +155,19 @@ static void dp_bufs_free(uint8_t *bufs)
 		munmap(bufs, DP_BUFS_SIZE);
 }
 
-/* ---- io_uring ---- */
-
-static struct dp_uring *dp_uring_create(void)
-{
-	struct dp_uring *u = calloc(1, sizeof(*u));
-	struct io_uring_params p;
-
-	if (!u)
-		return NULL;
-	memset(&p, 0, sizeof(p));
-	/* Only this thread submits; completions need no task-work IPI. */
-	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
-	if (io_uring_queue_init_params(DP_URING_ENTRIES, &u->ring, &p) < 0) {
-		memset(&p, 0, sizeof(p));
-		if (io_uring_queue_init_params(DP_URING_ENTRIES, &u->ring,
-					       &p) < 0) {
-			free(u);
-			return NULL;
-		}
-	}
-	/* Without it (a kernel older than 5.19): plain reads.  It pins
-	 * nothing yet; dp_uring_sync_bufs() does. */
-	u->fixed = !io_uring_register_buffers_sparse(&u->ring, DP_MAX_PORTS);
-	return u;
-}
-
-/*
- * Register the receive buffers of the ports in @t's list, each in the slot
- * of its port's index; unregister what is no longer there.  If the kernel
- * refuses (a locked-memory limit), unregister everything and use plain
- * reads and writes from then on.
- */
-static void dp_uring_sync_bufs(struct dp_pthread *t)
-{
-	struct dp_uring *u = t->u;
-	uint8_t *want[DP_MAX_PORTS] = { NULL };
-	uint64_t want_id[DP_MAX_PORTS] = { 0 };
-
-	for (unsigned int j = 0; j < t->n_rxq; j++)
-		t->rxq[j].buf_index = -1;
-	if (!u || !u->fixed)
-		return;
-	for (unsigned int j = 0; j < t->n_rxq; j++) {
-		want[t->rxq[j].index] = t->rxq[j].bufs;
-		want_id[t->rxq[j].index] = t->rxq[j].port->rx_bufs_id;
-	}
-	for (unsigned int i = 0; i < DP_MAX_PORTS; i++) {
-		struct iovec iov = {
-			.iov_base = want[i],
-			.iov_len = want[i] ? DP_BUFS_USED : 0,
-		};
-		__u64 tag = 0;
-
-		if (u->reg[i] == want[i] && u->reg_id[i] == want_id[i])
-			continue;
-		if (io_uring_register_buffers_update_tag(&u->ring, i, &iov,
-							 &tag, 1) != 1) {
-			/* Leave no slot naming memory that may be unmapped
-			 * and mapped again: plain I/O from now on. */
-			io_uring_unregister_buffers(&u->ring);
-			memset(u->reg, 0, sizeof(u->reg));
-			memset(u->reg_id, 0, sizeof(u->reg_id));
-			u->fixed = false;
-			u->n_reg = 0;
-			for (unsigned int j = 0; j < t->n_rxq; j++)
-				__atomic_store_n(&t->rxq[j].port->rx_registered,
-						 false, __ATOMIC_RELAXED);
-			return;
-		}
-		u->reg[i] = want[i];
-		u->reg_id[i] = want_id[i];
-	}
-	for (unsigned int j = 0; j < t->n_rxq; j++) {
-		t->rxq[j].buf_index = (int)t->rxq[j].index;
-		__atomic_store_n(&t->rxq[j].port->rx_registered, true,
-				 __ATOMIC_RELAXED);
-		u->used[j] = (uint16_t)t->rxq[j].index;
-	}
-	u->n_reg = t->n_rxq;
-	u->last_reg = 0;
-}
-
-/* The registered slot that holds @len bytes at @p, or -1. */
-static int dp_uring_buf_of(struct dp_uring *u, const void *p, size_t len)
-{
-	uintptr_t a = (uintptr_t)p;
-
-	/* The ports this thread reads; one, or the last one's again,
-	 * most of the time. */
-	for (unsigned int k = 0; k < u->n_reg; k++) {
-		unsigned int at = (u->last_reg + k) % u->n_reg;
-		unsigned int j = u->used[at];
-		uintptr_t base = (uintptr_t)u->reg[j];
-
-		if (a >= base && a - base + len <= DP_BUFS_USED) {
-			u->last_reg = at;
-			return (int)j;
-		}
-	}
-	return -1;
-}
-
-static void dp_uring_destroy(struct dp_uring *u)
-{
-	if (!u)
-		return;
-	io_uring_queue_exit(&u->ring);
-	free(u);
-}
-
-/* Count the copies' results and note the reads' (in @t's queues). */
-static void dp_uring_reap(struct dp_worker *w, struct dp_uring *u,
-			  struct dp_pthread *t)
-{
-	struct io_uring_cqe *cqe;
-	unsigned int head, n = 0;
-
-	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		uint64_t ud = cqe->user_data;
-
-		n++;
-		if (ud >= DP_UD_RX) {
-			ud -= DP_UD_RX;
-			if (t && ud / DP_BURST < t->n_rxq)
-				t->rxq[ud / DP_BURST].res[ud % DP_BURST] =
-					cqe->res;
-		} else if (ud < DP_TXQ && u->tx_pending[ud]) {
-			const struct dp_tx *tx = &w->tx[ud];
-			uint32_t want = tx->len + tx->port->vnet_hdr_len;
-			int err = cqe->res < 0 ? cqe->res :
-				  (uint32_t)cqe->res == want ? 0 : -EIO;
-
-			u->tx_pending[ud] = false;
-			dp_tx_done(w, tx, err);
-		}
-	}
-	io_uring_cq_advance(&u->ring, n);
-	dp_tx_acc_publish(w);
-}
-
-/* After a failed submission: what never completed is lost, and counted. */
-static void dp_uring_lost(struct dp_worker *w, struct dp_uring *u)
-{
-	for (unsigned int i = 0; i < DP_TXQ; i++) {
-		if (u->tx_pending[i])
-			dp_tx_done(w, &w->tx[i], -EIO);
-		u->tx_pending[i] = false;
-	}
-	dp_tx_acc_publish(w);
-}
-
-/* Put the queued copies in the submission queue; a port whose backend
- * does not do fd I/O is written at once.  Returns how many SQEs. */
-static unsigned int dp_uring_prep_tx(struct dp_worker *w, struct dp_uring *u)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < w->n_tx; i++) {
-		struct dp_tx *tx = &w->tx[i];
-		struct dp_port *port = tx->port;
-		struct io_uring_sqe *sqe;
-		int skip = port->vnet_hdr_len ? 0 : 1, n_iov;
-
-		if (!port->ops->fd_frames) {
-			dp_tx_done(w, tx, port->ops->tx(port, tx));
-			continue;
-		}
-		/* DP_URING_ENTRIES >= DP_TXQ + the reads: there is room. */
-		sqe = io_uring_get_sqe(&u->ring);
-		n_iov = dp_iov_merge(tx->iov + skip, tx->iovcnt - skip);
-		/* One buffer (header and frame as read): a plain write,
-		 * without an iovec to import. */
-		if (n_iov == 1) {
-			void *p = tx->iov[skip].iov_base;
-			size_t len = tx->iov[skip].iov_len;
-			int b = u->n_reg ? dp_uring_buf_of(u, p, len) : -1;
-
-			if (b >= 0)
-				io_uring_prep_write_fixed(sqe, port->fd, p,
-							  len, (uint64_t)-1,
-							  b);
-			else
-				io_uring_prep_write(sqe, port->fd, p, len,
-						    (uint64_t)-1);
-		} else
-			io_uring_prep_writev(sqe, port->fd, tx->iov + skip,
-					     n_iov, (uint64_t)-1);
-		sqe->rw_flags = RWF_NOWAIT;
-		sqe->user_data = i;
-		u->tx_pending[i] = true;
-		n++;
-	}
-	return n;
-}
-
-/* Submit and wait for @n completions; every one completes inline. */
-static int dp_uring_submit_wait(struct dp_uring *u, unsigned int n)
-{
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (!n)
-		return 0;
-	ret = io_uring_submit_and_wait(&u->ring, n);
-	while ((ret >= 0 || ret == -EINTR) &&
-	       io_uring_cq_ready(&u->ring) < n)
-		ret = io_uring_wait_cqe_nr(&u->ring, &cqe, n);
-	return ret < 0 && ret != -EINTR ? ret : 0;
-}
-
-void dp_uring_flush(struct dp_worker *w)
-{
-	struct dp_uring *u = w->uring;
-	unsigned int n = dp_uring_prep_tx(w, u);
-	int err = dp_uring_submit_wait(u, n);
-
-	dp_uring_reap(w, u, NULL);
-	if (err)
-		dp_uring_lost(w, u);
-	w->n_tx = 0;
-}
-
 /* ---- the thread's view of its ports ---- */
+
+/* Register the receive buffers of the thread's ports with its ring. */
+static void dp_pthread_sync_bufs(struct dp_pthread *t)
+{
+	struct dp_port *ports[DP_MAX_PORTS];
+
+	if (!t->w->io.ring)
+		return;
+	for (unsigned int j = 0; j < t->n_rxq; j++)
+		ports[j] = t->rxq[j].port;
+	dp_uring_sync_bufs(t->w->io.ring, ports, t->n_rxq);
+}
 
 /*
  * Look at the snapshot; when it is not the one the list was built from,
@@ -426,8 +182,7 @@ static void dp_pthread_sync(struct dp_pthread *t)
 	const struct dp_conf *conf;
 	unsigned int n = 0;
 
-	/* rcu_dereference(), as the acquire load TSan can follow. */
-	conf = __atomic_load_n(&dp->conf, __ATOMIC_ACQUIRE);
+	conf = rcu_consume(&dp->conf);
 	if (conf == t->conf)
 		return;
 	dp_worker_flush(t->w);
@@ -436,13 +191,11 @@ static void dp_pthread_sync(struct dp_pthread *t)
 		struct dp_port *port = conf->port[i];
 		struct dp_rxq *q = &t->rxq[n];
 
-		if (port->fd < 0 || !port->rx_bufs ||
+		if (port->poll_fd < 0 || !port->rx_bufs ||
 		    dp_poll_thread_of(dp, i) != pl->index)
 			continue;
 		q->index = i;
 		q->port = port;
-		q->fd = port->fd;
-		q->bufs = port->rx_bufs;
 		q->set = 0;
 		q->n_reads = 0;
 		q->n_frames = 0;
@@ -455,15 +208,23 @@ static void dp_pthread_sync(struct dp_pthread *t)
 	for (unsigned int j = 0; j < n; j++) {
 		if (t->rxq[j].gone)
 			continue;
-		t->pfd[t->n_pfd] = (struct pollfd){ .fd = t->rxq[j].fd,
-						    .events = POLLIN };
+		t->pfd[t->n_pfd] = (struct pollfd){
+			.fd = t->rxq[j].port->poll_fd,
+			.events = POLLIN,
+		};
 		t->pfd_rxq[t->n_pfd++] = j;
 	}
 	t->pfd[t->n_pfd] = (struct pollfd){ .fd = pl->stop_fd,
 					    .events = POLLIN };
-	dp_uring_sync_bufs(t);
+	dp_pthread_sync_bufs(t);
 	t->conf = conf;
 	__atomic_store_n(&pl->seen_gen, conf->gen, __ATOMIC_RELEASE);
+}
+
+/* Whether the snapshot moved on since the list was built. */
+static bool dp_pthread_stale(const struct dp_pthread *t)
+{
+	return t->conf != rcu_consume(&t->pl->dp->conf);
 }
 
 enum dp_wait_result {
@@ -471,7 +232,8 @@ enum dp_wait_result {
 	DP_WAIT_STOP,
 };
 
-/* A port is gone (POLLERR): stop polling it, tell the control side. */
+/* A port is gone (POLLERR, EBADFD): stop polling it, tell the control
+ * side. */
 static void dp_rxq_gone(struct dp_pthread *t, struct dp_rxq *q)
 {
 	struct dp *dp = t->pl->dp;
@@ -536,8 +298,7 @@ static enum dp_wait_result dp_wait(struct dp_pthread *t,
 		}
 		/* The fds were polled under the old snapshot: look at the
 		 * new one before trusting what they said. */
-		if (t->conf != __atomic_load_n(&pl->dp->conf,
-					       __ATOMIC_ACQUIRE))
+		if (dp_pthread_stale(t))
 			continue;
 		n = 0;
 		for (unsigned int s = 0; s < t->n_pfd; s++) {
@@ -547,7 +308,7 @@ static enum dp_wait_result dp_wait(struct dp_pthread *t,
 			if (re & (POLLERR | POLLHUP | POLLNVAL)) {
 				dp_rxq_gone(t, q);
 			} else if (re & POLLIN) {
-				q->n_reads = DP_URING_FIRST_READS;
+				q->n_reads = DP_FIRST_READS;
 				n++;
 			}
 		}
@@ -587,6 +348,59 @@ static void dp_note_written(struct dp_pthread *t)
 				t->rxq[j].wrote = true;
 }
 
+/* ---- a round ---- */
+
+/*
+ * Point the frame slots of every port that has frames to read at the
+ * buffer set reads go to, and let kinds that use the ring queue their
+ * reads there (a full ring gets fewer).
+ */
+static void dp_rx_prepare(struct dp_pthread *t)
+{
+	struct dp_io *io = &t->w->io;
+
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		struct dp_rxq *q = &t->rxq[j];
+		const struct port_ops *ops = q->port->ops;
+
+		if (!q->n_reads)
+			continue;
+		for (unsigned int i = 0; i < q->n_reads; i++)
+			q->frames[i].data = dp_rx_buf(q, q->set, i) +
+					    DP_VNET_HDR_LEN;
+		if (io->ring && ops->rx_prepare)
+			q->n_reads = ops->rx_prepare(q->port, io, q->frames,
+						     q->n_reads);
+	}
+}
+
+/* Collect what the ports received.  Returns whether any frame came. */
+static bool dp_rx_collect(struct dp_pthread *t)
+{
+	struct dp_io *io = &t->w->io;
+	bool any = false;
+
+	for (unsigned int j = 0; j < t->n_rxq; j++) {
+		struct dp_rxq *q = &t->rxq[j];
+		int n;
+
+		if (!q->n_reads)
+			continue;
+		n = q->port->ops->rx_burst(q->port, io, q->frames,
+					   q->n_reads);
+		if (n == -EBADFD) {
+			dp_rxq_gone(t, q);
+			n = 0;
+		} else if (n < 0) {
+			OWN_ADD(&q->port->stats.rx_errors, 1);
+			n = 0;
+		}
+		q->n_frames = n;
+		any |= n != 0;
+	}
+	return any;
+}
+
 /* Run what the ports received through the pipeline; the next round's
  * reads as the counts say.  Returns whether any port wants more. */
 static bool dp_process(struct dp_pthread *t)
@@ -614,176 +428,71 @@ static bool dp_process(struct dp_pthread *t)
 	return more;
 }
 
-/* With system calls: read() per frame, the backend's tx per copy. */
-static void dp_poll_loop_sync(struct dp_pthread *t)
+/* Write what is queued and wait for it; then nothing is in flight and
+ * nothing queued: a quiescent state. */
+static void dp_round_end(struct dp_pthread *t)
 {
-	struct dp_poller *pl = t->pl;
-	uint64_t idle_since = 0;
-	bool more = false;
-
-	for (;;) {
-		if (!more) {
-			if (dp_wait(t, &idle_since) == DP_WAIT_STOP)
-				return;
-		}
-		for (unsigned int j = 0; j < t->n_rxq; j++) {
-			struct dp_rxq *q = &t->rxq[j];
-			int n;
-
-			if (!q->n_reads)
-				continue;
-			for (unsigned int i = 0; i < DP_BURST; i++)
-				q->frames[i].data = dp_rx_buf(q, 0, i) +
-						    DP_VNET_HDR_LEN;
-			n = q->port->ops->rx_burst(q->port, q->frames,
-						   q->n_reads);
-			if (n == -EBADFD) {
-				dp_rxq_gone(t, q);
-				n = 0;
-			} else if (n < 0) {
-				OWN_ADD(&q->port->stats.rx_errors, 1);
-				n = 0;
-			}
-			q->n_frames = n;
-			if (n)
-				idle_since = 0;
-		}
-		more = dp_process(t);
-		dp_worker_flush(t->w);
-		rcu_quiescent();
-		if (dp_stopping(pl))
-			return;
-		if (!more)
-			more = dp_mark_written(t);
-		/* A new snapshot: take it before touching a port again. */
-		if (t->conf != __atomic_load_n(&pl->dp->conf,
-					       __ATOMIC_ACQUIRE)) {
-			dp_pthread_sync(t);
-			more = false;
-		}
-	}
+	dp_worker_flush(t->w);
+	rcu_quiescent();
 }
 
-/* With io_uring: the copies of one burst go with the reads of the next. */
-static enum { DP_LOOP_STOP, DP_LOOP_FALLBACK }
-dp_poll_loop_uring(struct dp_pthread *t)
+/* The ring said it cannot do what a kind asked: do without it. */
+static void dp_drop_ring(struct dp_pthread *t)
+{
+	struct dp_io *io = &t->w->io;
+
+	dp_uring_destroy(io->ring);
+	io->ring = NULL;
+	io->ring_failed = false;
+	__atomic_store_n(&t->pl->uring, false, __ATOMIC_RELAXED);
+	for (unsigned int j = 0; j < t->n_rxq; j++)
+		__atomic_store_n(&t->rxq[j].port->rx_registered, false,
+				 __ATOMIC_RELAXED);
+}
+
+static void dp_poll_loop(struct dp_pthread *t)
 {
 	struct dp_poller *pl = t->pl;
 	struct dp_worker *w = t->w;
-	struct dp_uring *u = t->u;
 	uint64_t idle_since = 0;
 	bool more = false;
 
 	for (;;) {
-		unsigned int n_sqe;
-		bool fallback = false;
-
 		if (!more) {
 			/* Drained: write the copies, then wait. */
-			dp_uring_flush(w);
-			rcu_quiescent();
+			dp_round_end(t);
 			if (dp_wait(t, &idle_since) == DP_WAIT_STOP)
-				return DP_LOOP_STOP;
+				return;
 		}
-		n_sqe = dp_uring_prep_tx(w, u);
-		for (unsigned int j = 0; j < t->n_rxq; j++) {
-			struct dp_rxq *q = &t->rxq[j];
-			uint32_t hl = q->port->vnet_hdr_len;
-
-			for (unsigned int i = 0; i < q->n_reads; i++) {
-				struct io_uring_sqe *sqe =
-					io_uring_get_sqe(&u->ring);
-
-				if (!sqe) {
-					/* Full: fewer reads this round. */
-					q->n_reads = i;
-					break;
-				}
-				if (q->buf_index >= 0)
-					io_uring_prep_read_fixed(
-						sqe, q->fd,
-						dp_rx_buf(q, q->set, i),
-						hl + DP_FRAME_MAX,
-						(uint64_t)-1, q->buf_index);
-				else
-					io_uring_prep_read(
-						sqe, q->fd,
-						dp_rx_buf(q, q->set, i),
-						hl + DP_FRAME_MAX,
-						(uint64_t)-1);
-				/* An empty tap answers -EAGAIN now, rather
-				 * than parking the read on a poll. */
-				sqe->rw_flags = RWF_NOWAIT;
-				sqe->user_data = DP_UD_RX + j * DP_BURST + i;
-				q->res[i] = -EAGAIN;
-				n_sqe++;
-			}
-		}
-		if (dp_uring_submit_wait(u, n_sqe)) {
-			dp_uring_reap(w, u, t);
-			dp_uring_lost(w, u);
-			usleep(1000);
-		} else {
-			dp_uring_reap(w, u, t);
-		}
+		/* The copies of the last burst, and the reads of the next:
+		 * with a ring, one system call for all of them. */
+		dp_worker_post(w);
+		dp_rx_prepare(t);
+		if (w->io.ring && dp_uring_submit(w->io.ring, &w->io))
+			usleep(1000);	/* what was lost is counted */
 		w->n_tx = 0;
+		dp_tx_acc_publish(w);
 		/* Nothing in flight, nothing queued: a quiescent state. */
 		rcu_quiescent();
 		if (dp_stopping(pl))
-			return DP_LOOP_STOP;
+			return;
 
-		for (unsigned int j = 0; j < t->n_rxq; j++) {
-			struct dp_rxq *q = &t->rxq[j];
-			uint32_t hl = q->port->vnet_hdr_len;
-
-			for (unsigned int i = 0; i < q->n_reads; i++) {
-				int32_t res = q->res[i];
-				struct dp_frame *f = &q->frames[q->n_frames];
-				uint8_t *buf = dp_rx_buf(q, q->set, i);
-
-				if (res >= (int32_t)hl) {
-					f->data = buf + hl;
-					f->len = res - hl;
-					if (hl)
-						memcpy(&f->vnet, buf,
-						       sizeof(f->vnet));
-					else
-						memset(&f->vnet, 0,
-						       sizeof(f->vnet));
-					f->vnet_in_buf =
-						hl == DP_VNET_HDR_LEN;
-					q->n_frames++;
-				} else if (res == -EBADFD) {
-					dp_rxq_gone(t, q);
-				} else if (res == -EOPNOTSUPP ||
-					   res == -EINVAL) {
-					/* No RWF_NOWAIT on this kernel. */
-					fallback = true;
-				} else if (res < 0 && res != -EAGAIN &&
-					   res != -EINTR) {
-					OWN_ADD(&q->port->stats.rx_errors, 1);
-				}
-			}
-			if (q->n_frames)
-				idle_since = 0;
-		}
-		if (fallback) {
-			/* Process what came; the syscall loop goes on. */
-			dp_process(t);
-			dp_uring_flush(w);
-			rcu_quiescent();
-			return DP_LOOP_FALLBACK;
-		}
+		if (dp_rx_collect(t))
+			idle_since = 0;
 		more = dp_process(t);
+		if (w->io.ring_failed) {
+			dp_round_end(t);
+			dp_drop_ring(t);
+			more = false;
+			continue;
+		}
 		if (!more) {
-			dp_uring_flush(w);
-			rcu_quiescent();
+			dp_round_end(t);
 			more = dp_mark_written(t);
 		}
-		if (t->conf != __atomic_load_n(&pl->dp->conf,
-					       __ATOMIC_ACQUIRE)) {
-			dp_uring_flush(w);
-			rcu_quiescent();
+		/* A new snapshot: take it before touching a port again. */
+		if (dp_pthread_stale(t)) {
+			dp_round_end(t);
 			dp_pthread_sync(t);
 			more = false;
 		}
@@ -817,32 +526,19 @@ static void *dp_poll_thread(void *arg)
 		}
 		goto out;
 	}
-	dp_pthread_sync(&t);
 	/* The ring belongs to the thread that submits to it. */
 	if (pl->want_uring)
-		t.u = dp_uring_create();
-	if (t.u) {
-		/* The list was built before the ring: register now. */
-		dp_uring_sync_bufs(&t);
-		t.w->uring = t.u;
-		__atomic_store_n(&pl->uring, true, __ATOMIC_RELAXED);
-		if (dp_poll_loop_uring(&t) == DP_LOOP_FALLBACK) {
-			t.w->uring = NULL;
-			dp_uring_destroy(t.u);
-			t.u = NULL;
-			__atomic_store_n(&pl->uring, false,
-					 __ATOMIC_RELAXED);
-			for (unsigned int j = 0; j < t.n_rxq; j++)
-				__atomic_store_n(&t.rxq[j].port->rx_registered,
-						 false, __ATOMIC_RELAXED);
-		}
-	}
-	if (!t.u)
-		dp_poll_loop_sync(&t);
+		t.w->io.ring = dp_uring_create();
+	__atomic_store_n(&pl->uring, t.w->io.ring != NULL, __ATOMIC_RELAXED);
+	dp_pthread_sync(&t);
+	dp_poll_loop(&t);
 	dp_worker_flush(t.w);
 out:
+	if (t.w) {
+		dp_uring_destroy(t.w->io.ring);
+		t.w->io.ring = NULL;
+	}
 	dp_worker_destroy(t.w);
-	dp_uring_destroy(t.u);
 	free(t.rxq);
 	free(t.pfd);
 	free(t.pfd_rxq);
@@ -919,7 +615,7 @@ int dp_poll_port_prepare(struct dp *dp, struct dp_port *port)
 {
 	(void)dp;
 	port->rx_bufs = NULL;
-	if (port->fd < 0)
+	if (port->poll_fd < 0)
 		return 0;
 	port->rx_bufs = dp_bufs_alloc();
 	port->rx_bufs_id = __atomic_add_fetch(&dp_bufs_next_id, 1,
@@ -931,7 +627,7 @@ int dp_poll_port_added(struct dp *dp, struct dp_port *port)
 {
 	struct dp_poller *pl;
 
-	if (port->fd < 0)
+	if (port->poll_fd < 0)
 		return 0;
 	pl = &dp->pollers[dp_poll_thread_of(dp, port->index)];
 	if (!pl->running)

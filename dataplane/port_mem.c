@@ -1,7 +1,10 @@
 /*
- * port_mem.c - the memory port backend: what is sent to it is queued for a
- * test or a benchmark to read.  It has no poll thread; frames are injected
- * with dp_input().
+ * port_mem.c - the memory kind: what is sent to it is queued for a test or
+ * a benchmark to read.  It has no poll thread and no device; frames are
+ * injected with dp_input(), and its link is as the control side sets it.
+ * `port add NAME` through the operations layer with kind "mem" makes one
+ * (that is how the operations are unit-tested without root); tests that
+ * need one with offloads use dp_mem_port_create_offload().
  */
 #include "dataplane/dp.h"
 
@@ -30,16 +33,17 @@ static struct mem_port *mem_port(struct dp_port *port)
 	return (struct mem_port *)port;
 }
 
-static int mem_rx_burst(struct dp_port *port, struct dp_frame *frames,
-			unsigned int n)
+static int mem_rx_burst(struct dp_port *port, struct dp_io *io,
+			struct dp_frame *frames, unsigned int n)
 {
 	(void)port;
+	(void)io;
 	(void)frames;
 	(void)n;
 	return 0;
 }
 
-static int mem_tx(struct dp_port *port, struct dp_tx *tx)
+static int mem_tx(struct dp_port *port, const struct dp_tx *tx)
 {
 	struct mem_port *mp = mem_port(port);
 	uint32_t off = 0, len = tx->len;
@@ -70,7 +74,14 @@ static int mem_tx(struct dp_port *port, struct dp_tx *tx)
 	return 0;
 }
 
-static void mem_destroy(struct dp_port *port)
+static void mem_tx_burst(struct dp_port *port, struct dp_io *io,
+			 struct dp_tx *txs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		dp_io_tx_done(io, &txs[i], mem_tx(port, &txs[i]));
+}
+
+static void mem_close(struct dp_port *port)
 {
 	struct mem_port *mp = mem_port(port);
 	struct mem_frame *f, *next;
@@ -83,13 +94,6 @@ static void mem_destroy(struct dp_port *port)
 	free(mp);
 }
 
-static const struct dp_port_ops mem_ops = {
-	.kind = "mem",
-	.rx_burst = mem_rx_burst,
-	.tx = mem_tx,
-	.destroy = mem_destroy,
-};
-
 struct dp_port *dp_mem_port_create_offload(const char *name,
 					   uint32_t offload_caps)
 {
@@ -97,8 +101,9 @@ struct dp_port *dp_mem_port_create_offload(const char *name,
 
 	if (!mp)
 		return NULL;
-	mp->up.ops = &mem_ops;
-	mp->up.fd = -1;
+	mp->up.ops = &port_mem_ops;
+	mp->up.poll_fd = -1;
+	mp->up.opened_as = "created";
 	mp->up.offload_caps = offload_caps;
 	strncpy(mp->up.name, name, sizeof(mp->up.name) - 1);
 	pthread_mutex_init(&mp->lock, NULL);
@@ -162,3 +167,21 @@ void dp_mem_port_fail_tx(struct dp_port *port, int err)
 	mp->fail_err = err;
 	pthread_mutex_unlock(&mp->lock);
 }
+
+static int mem_open(const char *name, struct dp_port **port, const char **why)
+{
+	*port = dp_mem_port_create(name);
+	if (!*port) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct port_ops port_mem_ops = {
+	.kind = "mem",
+	.open = mem_open,
+	.rx_burst = mem_rx_burst,
+	.tx_burst = mem_tx_burst,
+	.close = mem_close,
+};

@@ -221,12 +221,10 @@ static void put_port(struct req *r, uint32_t index)
 	ctl_put_bool(out, "bcast_flood", info.flags & DP_PORT_BCAST_FLOOD);
 	ctl_put_bool(out, "reorder_hdr", info.flags & DP_PORT_REORDER_HDR);
 	ctl_put_bool(out, "offload", info.flags & DP_PORT_OFFLOAD);
-	if (!strcmp(info.kind, "tap")) {
-		ctl_put_str(out, "io", info.uring ? "uring" : "syscall");
-		if (info.uring)
-			ctl_put_str(out, "io_buffers", info.registered ?
-				    "registered" : "plain");
-	}
+	if (info.io)
+		ctl_put_str(out, "io", info.io);
+	if (info.io_buffers)
+		ctl_put_str(out, "io_buffers", info.io_buffers);
 	put_qos_maps(r, index);
 	ctl_put_num(out, "stats.rx_packets", s->rx_packets);
 	ctl_put_num(out, "stats.rx_bytes", s->rx_bytes);

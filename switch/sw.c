@@ -167,25 +167,10 @@ static bool sw_ifname_valid(const char *name)
 	return true;
 }
 
-static void sw_disable_ipv6(const char *name)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 name);
-	f = fopen(path, "w");
-	if (!f)
-		return;		/* no IPv6 here: nothing to do */
-	fputs("1\n", f);
-	if (fclose(f))
-		sw_log(LOG_WARNING, "%s: cannot disable IPv6: %m", name);
-}
-
 int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
 {
+	const struct port_ops *kind = port_kind_find("tap");
 	struct dp_port *port;
-	bool created, was_up = false;
 	int err, index;
 
 	if (!sw_ifname_valid(name)) {
@@ -196,48 +181,17 @@ int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
 		*why = "already a port";
 		return -EEXIST;
 	}
-	err = dp_tap_port_open(name, &port, &created);
-	if (err) {
-		switch (err) {
-		case -EBUSY:
-			*why = "device busy (a tap attached elsewhere)";
-			break;
-		case -EINVAL:
-			*why = "exists and is not a tap device";
-			break;
-		case -EPERM:
-			*why = "permission denied (needs CAP_NET_ADMIN)";
-			break;
-		default:
-			*why = strerror(-err);
-		}
+	err = kind->open(name, &port, why);
+	if (err)
 		return err;
-	}
-	/*
-	 * A port is a switch port, not a host interface: keep the stack in
-	 * our namespace from giving the tap an IPv6 link-local address and
-	 * sending its own frames into the switch.  Taps we attach to are
-	 * left as their owner set them.
-	 */
-	if (created)
-		sw_disable_ipv6(port->name);
-	err = sw_link_set_up(port->name, true, &was_up);
-	if (err) {
-		*why = "cannot bring the device up";
-		port->ops->destroy(port);
-		return err;
-	}
 	index = dp_port_attach(sw->dp, port, true);
 	if (index < 0) {
 		*why = index == -ENOSPC ? "too many ports" : strerror(-index);
-		if (!created && !was_up)
-			sw_link_set_up(port->name, false, NULL);
-		port->ops->destroy(port);
+		port->ops->close(port);
 		return index;
 	}
-	sw->was_up[index] = created || was_up;
 	sw_log(LOG_INFO, "%s: port %d added (%s)", name, index,
-	       created ? "created" : "attached to an existing tap");
+	       port->opened_as);
 	sw_obs_port_event(sw, DP_EV_PORT_ADDED, index, port->name);
 	/* The device may not be up after all (carrier): look now. */
 	sw_link_rescan_locked(sw);
@@ -247,23 +201,16 @@ int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
 int sw_port_del_locked(struct sw *sw, uint32_t index)
 {
 	struct dp_port *port = dp_port_get(sw->dp, index);
-	char name[IFNAMSIZ], devname[IFNAMSIZ];
-	bool restore_down;
+	char name[IFNAMSIZ];
 	int err;
 
 	if (!port)
 		return -ENOENT;
 	strcpy(name, port->name);
 	sw_obs_port_removed_locked(sw, index);
-	/* A tap we attached to goes back down if we brought it up, as long
-	 * as it is still in our namespace (under whatever name it has). */
-	restore_down = !sw->was_up[index] && sw_link_in_own_netns(port) &&
-		       !dp_tap_port_query(port, devname);
 	err = dp_port_detach(sw->dp, index);
 	if (err)
 		return err;
-	if (restore_down)
-		sw_link_set_up(devname, false, NULL);
 	sw_log(LOG_INFO, "%s: port %u removed", name, index);
 	sw_obs_port_event(sw, DP_EV_PORT_REMOVED, index, name);
 	return 0;

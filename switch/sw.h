@@ -4,18 +4,20 @@
  * Design
  * ------
  * struct sw wires the parts: the forwarding table (fdb/), the data plane
- * (dataplane/), the control server (ctl_server.c), the link monitor
- * (link.c) and the ageing thread (sw.c).  Every configuration change -
- * from a control request, a link event, or start-up options - runs under
- * sw->lock, so the data plane's control functions see one caller at a
- * time.  Forwarding never takes that lock.
+ * (dataplane/), the control server (ctl_*.c), the link monitor (link.c)
+ * and the ageing thread (sw.c).  Every configuration change - from a
+ * control request, a link event, or start-up options - is an operation
+ * (ops.h) and runs under sw->lock, so the data plane's control functions
+ * see one caller at a time.  Forwarding never takes that lock.
  *
  * Thread safety
  * -------------
  * Every thread here registers with liburcu (QSBR) and stays offline
  * except while it works under sw->lock, where it goes online: a thread
  * blocked in poll() or accept() must never hold up a grace period.
- * Functions named sw_*_locked expect sw->lock held and the thread online.
+ * Functions named sw_*_locked, and the operations, expect sw->lock held
+ * and the thread online; sw_assert_locked() checks the first in debug and
+ * sanitizer builds.
  */
 #ifndef TAPSWITCH_SW_H
 #define TAPSWITCH_SW_H
@@ -29,6 +31,7 @@
 
 #include "dataplane/dp.h"
 #include "fdb/fdb.h"
+#include "lib/rcu.h"
 
 #define SW_VERSION "0.1.0"
 #define SW_DEFAULT_AGEING_S 300
@@ -40,12 +43,14 @@ struct sw_obs;
 
 struct sw {
 	pthread_mutex_t lock;		/* all configuration changes */
+	/* The thread holding @lock, for sw_assert_locked(): written with
+	 * relaxed atomics by the holder only, and only in builds with
+	 * TS_CHECK_CONTEXT (0 otherwise, and while nobody holds it). */
+	uintptr_t lock_owner;
 	struct fdb *fdb;
 	struct dp *dp;
 	struct sw_link *link;
 	uint32_t ageing_s;		/* relaxed atomic: the ager reads it */
-	/* Per port index: taps that existed before we attached. */
-	bool was_up[DP_MAX_PORTS];
 
 	pthread_t ager;
 	int ager_stop_fd;
@@ -62,15 +67,26 @@ struct sw {
 void sw_lock(struct sw *sw);
 void sw_unlock(struct sw *sw);
 
-/* Start-up, main thread.  0 or -errno. */
+/*
+ * The calling thread holds sw->lock: a context check, as
+ * rcu_assert_reader() (lib/rcu.h).  In debug and sanitizer builds a failed
+ * check names the function and aborts; elsewhere it is nothing.
+ */
+#ifdef TS_CHECK_CONTEXT
+bool sw_lock_held(const struct sw *sw);
+#define sw_assert_locked(sw)						\
+	TS_ASSERT_CONTEXT(sw_lock_held(sw), "caller must hold sw->lock")
+#else
+#define sw_assert_locked(sw) ((void)(sw))
+#endif
+
+/* Start-up, main thread.  0 or -errno.  Ports and settings come
+ * afterwards, through the operations (ops.h). */
 int sw_init(struct sw *sw, uint32_t max_learned);
 int sw_start_ager(struct sw *sw);
+/* Main thread, registered and offline; the control server and the link
+ * thread are stopped.  Removes every port. */
 void sw_fini(struct sw *sw);
-
-/* Under sw->lock, online.  Return 0 or -errno; on error *why says why. */
-int sw_port_add_locked(struct sw *sw, const char *name, const char **why);
-int sw_port_del_locked(struct sw *sw, uint32_t index);
-int sw_set_ageing_locked(struct sw *sw, uint32_t ageing_s);
 
 /* Logging to stderr; "%s: ..." with the object's name first. */
 void sw_log(int level, const char *fmt, ...)
@@ -84,15 +100,12 @@ void sw_log(int level, const char *fmt, ...)
 	} while (0)
 bool sw_log_allow(uint64_t *sec, uint64_t *n);
 
-/* link.c: bring a device in our namespace up; the link monitor thread. */
-int sw_link_set_up(const char *name, bool up, bool *was_up);
+/* link.c: the link monitor thread. */
 int sw_link_start(struct sw *sw);
 /* Main thread, offline: stop the link thread.  sw_link_free() after the
  * data plane is gone (poll threads may still kick it until then). */
 void sw_link_stop(struct sw *sw);
 void sw_link_free(struct sw *sw);
-/* Control thread: whether a tap port's device is in our namespace. */
-bool sw_link_in_own_netns(struct dp_port *port);
 /* Any thread: ask the link monitor to look at every port now. */
 void sw_link_kick(struct sw *sw);
 /* Under sw->lock, online: re-read every tap's device state now. */
@@ -167,7 +180,7 @@ void sw_obs_port_event(struct sw *sw, enum dp_event_kind kind,
 void sw_obs_put_trace(struct sw *sw, FILE *out, uint32_t port,
 		      const struct dp_trace *tr, uint64_t ts_ns);
 
-/* ctl_server.c */
+/* ctl_server.c: the control socket (its handlers: ctl.h). */
 struct sw_ctl;
 struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err);
 void sw_ctl_stop(struct sw_ctl *ctl);

@@ -912,7 +912,7 @@ START_TEST(test_attach_down_and_duplicate)
 
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(dp_port_attach(fx_dp, p, true), -EEXIST);
-	p->ops->destroy(p);	/* the caller still owned it */
+	p->ops->close(p);	/* the caller still owned it */
 
 	p = dp_mem_port_create("mem4");
 	ck_assert_ptr_nonnull(p);

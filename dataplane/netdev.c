@@ -1,0 +1,178 @@
+/*
+ * netdev.c - device flags through libnl-route-3 (netdev.h).
+ */
+#include "dataplane/netdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/socket.h>
+
+/* libnl's -NLE_* codes are not errno values. */
+static int nlerr_to_errno(int nlerr)
+{
+	switch (abs(nlerr)) {
+	case 0:
+		return 0;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND:
+		return -ENODEV;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_INVAL:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static ino_t netns_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/* The calling thread's own namespace, as an fd; -1 when it cannot be
+ * opened. */
+static int own_netns(void)
+{
+	return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+bool netdev_netns_is_own(int netns_fd)
+{
+	int self = own_netns();
+	bool own;
+
+	if (self < 0)
+		return false;
+	own = netns_ino(self) == netns_ino(netns_fd);
+	close(self);
+	return own;
+}
+
+/* A connected NETLINK_ROUTE socket in the namespace @netns_fd (-1: ours).
+ * The socket stays in the namespace it was created in. */
+static int netdev_socket(int netns_fd, struct nl_sock **skp)
+{
+	struct nl_sock *sk;
+	int self = -1, err;
+
+	if (netns_fd >= 0 && !netdev_netns_is_own(netns_fd)) {
+		self = own_netns();
+		if (self < 0)
+			return -errno;
+	}
+	sk = nl_socket_alloc();
+	if (!sk) {
+		err = -ENOMEM;
+		goto out_close_self;
+	}
+	if (self >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		goto out_free_sock;
+	}
+	err = nlerr_to_errno(nl_connect(sk, NETLINK_ROUTE));
+	if (self >= 0 && setns(self, CLONE_NEWNET) < 0) {
+		/* This thread is stranded in another namespace, where
+		 * everything it does next would go wrong. */
+		fprintf(stderr, "tapswitch: cannot return to our network "
+			"namespace: %s\n", strerror(errno));
+		abort();
+	}
+	if (err)
+		goto out_free_sock;
+	if (self >= 0)
+		close(self);
+	*skp = sk;
+	return 0;
+
+out_free_sock:
+	nl_socket_free(sk);
+out_close_self:
+	if (self >= 0)
+		close(self);
+	return err;
+}
+
+int netdev_get_flags(int netns_fd, const char *name, unsigned int *flags)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	int err;
+
+	err = netdev_socket(netns_fd, &sk);
+	if (err)
+		return err;
+	err = rtnl_link_get_kernel(sk, 0, name, &link);
+	if (err < 0) {
+		err = nlerr_to_errno(err);
+		goto out_free_sock;
+	}
+	*flags = rtnl_link_get_flags(link);
+	rtnl_link_put(link);
+out_free_sock:
+	nl_socket_free(sk);
+	return err;
+}
+
+int netdev_set_up(const char *name, bool up, bool *was_up)
+{
+	struct rtnl_link *link, *change;
+	struct nl_sock *sk;
+	int err;
+
+	err = netdev_socket(-1, &sk);
+	if (err)
+		return err;
+	err = rtnl_link_get_kernel(sk, 0, name, &link);
+	if (err < 0) {
+		err = nlerr_to_errno(err);
+		goto out_free_sock;
+	}
+	if (was_up)
+		*was_up = rtnl_link_get_flags(link) & IFF_UP;
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto out_put_link;
+	}
+	if (up)
+		rtnl_link_set_flags(change, IFF_UP);
+	else
+		rtnl_link_unset_flags(change, IFF_UP);
+	err = nlerr_to_errno(rtnl_link_change(sk, link, change, 0));
+	rtnl_link_put(change);
+out_put_link:
+	rtnl_link_put(link);
+out_free_sock:
+	nl_socket_free(sk);
+	return err;
+}
+
+void netdev_disable_ipv6(const char *name)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return;		/* no IPv6 here: nothing to do */
+	fputs("1\n", f);
+	fclose(f);
+}

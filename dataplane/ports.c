@@ -1,0 +1,269 @@
+/*
+ * ports.c - the port table, as the kernel's br_if.c: attach, detach, the
+ * per-port flags, and what the control side reads of a port.  Control
+ * side, as dp.h says, but for dp_port_name().
+ */
+#include "dataplane/dp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+
+#include "dataplane/dp_private.h"
+#include "lib/rcu.h"
+
+struct dp_port *dp_port_get(struct dp *dp, uint32_t index)
+{
+	return index < DP_MAX_PORTS ? dp_conf_get(dp)->port[index] : NULL;
+}
+
+int dp_port_lookup(struct dp *dp, const char *name)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+
+	for (uint32_t k = 0; k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+
+		if (!strcmp(conf->port[i]->name, name))
+			return i;
+	}
+	return -ENOENT;
+}
+
+int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
+{
+	struct dp_conf *conf, *rollback;
+	struct dp_vlan_obj *vo;
+	uint32_t i;
+	int err;
+
+	rcu_assert_not_reader();
+	if (dp_port_lookup(dp, port->name) >= 0)
+		return -EEXIST;
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (!dp->conf->port[i])
+			break;
+	if (i == DP_MAX_PORTS)
+		return -ENOSPC;
+	/* Everything up front: the way back must not need memory. */
+	port->index = i;
+	port->rx_gone = false;
+	err = -ENOMEM;
+	port->vstats = calloc(VLAN_N_VID, sizeof(*port->vstats));
+	if (!port->vstats)
+		return err;
+	vo = dp_vlan_obj_new(dp->default_pvid);
+	if (!vo)
+		goto out_free_vstats;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		goto out_free_vo;
+	rollback = dp_conf_copy(dp);
+	if (!rollback)
+		goto out_free_conf;
+	err = dp_poll_port_prepare(dp, port);
+	if (err)
+		goto out_free_rollback;
+
+	memset(&port->stats, 0, sizeof(port->stats));
+	conf->port[i] = port;
+	conf->vlan[i] = vo;
+	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
+	if (!port->offload_caps)
+		conf->flags[i] &= ~DP_PORT_OFFLOAD;
+	dp_conf_rebuild_active(conf);
+	dp_conf_publish(dp, conf);
+	err = dp_poll_port_added(dp, port);
+	if (err)
+		goto out_unpublish;
+	free(rollback);
+	return i;
+
+out_unpublish:
+	/* Nothing can have been learned on it, but other threads may be
+	 * writing to it until a grace period ends.  The snapshot that held
+	 * it goes with that grace period. */
+	dp_conf_publish(dp, rollback);
+	rcu_sync();
+	dp_poll_port_release(port);
+	goto out_free_vo;
+out_free_rollback:
+	free(rollback);
+out_free_conf:
+	free(conf);
+out_free_vo:
+	free(vo);
+out_free_vstats:
+	free(port->vstats);
+	port->vstats = NULL;
+	return err;
+}
+
+int dp_port_detach(struct dp *dp, uint32_t index)
+{
+	struct dp_vlan_obj *vo;
+	struct dp_conf *conf;
+	struct dp_port *port;
+	bool last = true;
+
+	rcu_assert_not_reader();
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	port = dp->conf->port[index];
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;		/* nothing changed yet */
+
+	/*
+	 * Unpublish the port, and make sure its poll thread has let go of
+	 * it (stopped, or seen the new snapshot): that thread is the only
+	 * one that learns entries pointing to this port.  A grace period
+	 * later no reader of the old snapshot is left either: forget what
+	 * names the port, and close it.
+	 */
+	vo = conf->vlan[index];
+	conf->port[index] = NULL;
+	conf->flags[index] = 0;
+	conf->vlan[index] = NULL;
+	dp_conf_rebuild_active(conf);
+	for (uint32_t k = 0; k < conf->n_active; k++) {
+		uint32_t i = conf->active[k];
+
+		if (conf->port[i]->poll_fd >= 0 &&
+		    dp_poll_thread_of(dp, i) == dp_poll_thread_of(dp, index))
+			last = false;
+	}
+	dp_conf_publish(dp, conf);
+	if (port->poll_fd >= 0)
+		dp_poll_port_removed(dp, index, last);
+	rcu_sync();
+	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
+	free(vo);
+	free(port->vstats);
+	port->vstats = NULL;
+	dp_poll_port_release(port);
+	port->ops->close(port);
+	return 0;
+}
+
+int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
+		      uint32_t value)
+{
+	struct dp_port *port;
+	struct dp_conf *conf;
+	uint32_t old, new;
+	int err;
+
+	rcu_assert_not_reader();
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	port = dp->conf->port[index];
+	old = dp->conf->flags[index];
+	new = (old & ~mask) | (value & mask);
+	if (new == old)
+		return 0;
+	if ((new & DP_PORT_OFFLOAD) && !port->offload_caps)
+		return -EOPNOTSUPP;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	/* The device first: what it sends us from now on, we can take
+	 * either way; what we send is decided by the flag. */
+	if (((old ^ new) & DP_PORT_OFFLOAD) && port->ops->set_offload) {
+		err = port->ops->set_offload(port, new & DP_PORT_OFFLOAD);
+		if (err) {
+			free(conf);
+			return err;
+		}
+	}
+	conf->flags[index] = new;
+	dp_conf_publish(dp, conf);
+	/*
+	 * Down: forget what was learned there, as br_fdb_delete_by_port.
+	 * Wait for the readers of the old snapshot first: the port's own
+	 * poll thread may still be learning from a burst that began while
+	 * the port was up, and would put back what we flush.
+	 */
+	if ((old & DP_PORT_UP) && !(conf->flags[index] & DP_PORT_UP)) {
+		rcu_sync();
+		fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_DYNAMIC);
+	}
+	return 0;
+}
+
+int dp_port_get_info(struct dp *dp, uint32_t index,
+		     struct dp_port_info *info)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+	const struct dp_port_stats *s;
+	struct dp_port *port;
+
+	if (index >= DP_MAX_PORTS || !conf->port[index])
+		return -ENOENT;
+	port = conf->port[index];
+	memcpy(info->name, port->name, sizeof(info->name));
+	info->kind = port->ops->kind;
+	info->index = index;
+	info->flags = conf->flags[index];
+	s = &port->stats;
+	info->stats.rx_packets = LOAD(&s->rx_packets);
+	info->stats.rx_bytes = LOAD(&s->rx_bytes);
+	info->stats.tx_packets = LOAD(&s->tx_packets);
+	info->stats.tx_bytes = LOAD(&s->tx_bytes);
+	info->stats.flooded = LOAD(&s->flooded);
+	info->stats.drop_runt = LOAD(&s->drop_runt);
+	info->stats.drop_src = LOAD(&s->drop_src);
+	info->stats.drop_link_local = LOAD(&s->drop_link_local);
+	info->stats.drop_same_port = LOAD(&s->drop_same_port);
+	info->stats.drop_port_down = LOAD(&s->drop_port_down);
+	info->stats.drop_vlan = LOAD(&s->drop_vlan);
+	info->stats.drop_bad_tag = LOAD(&s->drop_bad_tag);
+	info->stats.drop_bad_offload = LOAD(&s->drop_bad_offload);
+	info->stats.drop_no_egress = LOAD(&s->drop_no_egress);
+	info->stats.tx_errors = LOAD(&s->tx_errors);
+	info->stats.rx_errors = LOAD(&s->rx_errors);
+	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
+	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
+	info->offload_caps = port->offload_caps;
+	info->io = NULL;
+	info->io_buffers = NULL;
+	if (port->poll_fd >= 0) {
+		bool uring = dp_poll_uring(dp, index);
+
+		info->io = uring ? "uring" : "syscall";
+		if (uring)
+			info->io_buffers = LOAD(&port->rx_registered) ?
+					   "registered" : "plain";
+	}
+	return 0;
+}
+
+unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
+			  unsigned int max)
+{
+	struct dp_conf *conf = dp_conf_get(dp);
+	unsigned int n = 0;
+
+	for (uint32_t k = 0; k < conf->n_active && n < max; k++)
+		indexes[n++] = conf->active[k];
+	return n;
+}
+
+bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ])
+{
+	const struct dp_conf *conf;
+	bool found = false;
+
+	if (index >= DP_MAX_PORTS)
+		return false;
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
+	if (conf->port[index]) {
+		memcpy(name, conf->port[index]->name, IFNAMSIZ);
+		found = true;
+	}
+	rcu_read_end();
+	return found;
+}
