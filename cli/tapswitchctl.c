@@ -2,8 +2,10 @@
  * tapswitchctl - the control client of tapswitch.
  *
  * Grammar as iproute2's bridge tool: tapswitchctl [OPTIONS] OBJECT
- * {COMMAND | help}.  The daemon parses and validates the words; this
- * program sends them, and formats the data it gets back as text or JSON.
+ * {COMMAND | help}, declared once in lib/grammar.c.  The daemon parses and
+ * validates the words; this program sends them, knowing from the grammar
+ * only what it must (the kind of answer, which words are file names, the
+ * help), and formats the data it gets back as text or JSON.
  * A stream (trace, dump, monitor) prints each record as it arrives, until
  * its count is reached or Ctrl-C closes the connection.
  */
@@ -20,93 +22,133 @@
 
 #include "cli/ctl_format.h"
 #include "lib/ctl_wire.h"
+#include "lib/grammar.h"
 
 #define CTL_VERSION "0.1.0"
 
-/* What a command's answer is. */
-enum answer {
-	ANSWER_SHOW,		/* data for "OBJECT" or "OBJECT show" */
-	ANSWER_SINGLE,		/* one object, printed as such in JSON */
-	ANSWER_NONE,		/* nothing to print */
-	ANSWER_DATA,		/* data, whatever the command */
-	ANSWER_STREAM,		/* records as they happen, until Ctrl-C */
-};
+/* Help: a command's synopsis, then its help from this column on. */
+#define HELP_COLUMN	31
+#define HELP_WIDTH	79
 
-/* In the daemon's order of matching, so that a prefix means the same
- * object to both ("s" is show). */
-static const struct {
-	const char *object;
-	enum answer answer;
-	const char *help;
-} objects[] = {
-	{ "port", ANSWER_SHOW,
-	  "port add IFNAME                create the tap if absent, attach it, bring it up\n"
-	  "port del IFNAME                detach it (a tap tapswitch created disappears)\n"
-	  "port show [dev IFNAME]         one line per port; -s adds counters\n"
-	  "port set IFNAME [learning on|off] [flood on|off]\n"
-	  "                [mcast_flood on|off] [bcast_flood on|off]\n"
-	  "                [reorder_hdr on|off] [offload on|off]\n"
-	  "                [ingress_qos_map FROM:TO...] [egress_qos_map FROM:TO...]\n" },
-	{ "fdb", ANSWER_SHOW,
-	  "fdb show [dev IFNAME] [vlan VID]\n"
-	  "fdb add MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]\n"
-	  "fdb replace MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]\n"
-	  "fdb del MAC dev IFNAME [vlan VID]\n"
-	  "fdb flush [dev IFNAME] [vlan VID] [static|dynamic]   (default: both)\n" },
-	{ "vlan", ANSWER_SHOW,
-	  "vlan add dev IFNAME vid VID[-VID] [pvid] [untagged]\n"
-	  "vlan del dev IFNAME vid VID[-VID]\n"
-	  "vlan show [dev IFNAME]         membership; -s adds per-VLAN counters\n" },
-	{ "show", ANSWER_SINGLE,
-	  "show                           switch-wide settings; -s adds counters\n" },
-	{ "set", ANSWER_NONE,
-	  "set ageing_time SEC            0-1000000; 0 disables learning\n"
-	  "set max_learned N              0 means no limit\n"
-	  "set group_fwd_mask MASK        link-local groups 01:80:c2:00:00:0X to forward\n"
-	  "set vlan_filtering 0|1         802.1Q VLAN filtering\n"
-	  "set vlan_protocol 802.1Q|802.1ad\n"
-	  "set default_pvid VID           the PVID of new ports; 0 for none\n" },
-	{ "capture", ANSWER_DATA,
-	  "capture start [dev IFNAME] [dir rx|tx|both] [vlan VID] file PATH\n"
-	  "              [count N] [snaplen N]   into a pcap file; no dev: every port\n"
-	  "capture stop [dev IFNAME | id N]\n"
-	  "capture show                   running and finished captures; -s adds counters\n" },
-	{ "trace", ANSWER_STREAM,
-	  "trace [dev IFNAME] [vlan VID] [count N]\n"
-	  "                               what the switch decides for each frame, live\n" },
-	{ "explain", ANSWER_DATA,
-	  "explain dev IFNAME frame HEX   what the switch would do with this frame now\n"
-	  "explain dev IFNAME pcap PATH   ... with each frame of a pcap file\n" },
-	{ "dump", ANSWER_STREAM,
-	  "dump dev IFNAME [dir rx|tx|both] [count N]\n"
-	  "                               each frame in hex, live\n" },
-	{ "monitor", ANSWER_STREAM,
-	  "monitor [fdb] [port] [count N] FDB and port events, live (default: both)\n" },
-};
+/*
+ * Print @text, the cursor at column @col, broken at spaces outside
+ * brackets so that lines stay within HELP_WIDTH; a continuation line
+ * starts at column @indent.  Returns the column the cursor is at.
+ */
+static int put_wrapped(FILE *f, int col, const char *text, int indent)
+{
+	const char *p = text;
+	bool first = true;
 
-#define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
+	while (*p) {
+		const char *end = p;
+		int depth = 0, len;
+
+		/* The next chunk: up to a space outside [] and {}. */
+		for (; *end && (*end != ' ' || depth > 0); end++) {
+			if (*end == '[' || *end == '{')
+				depth++;
+			else if ((*end == ']' || *end == '}') && depth > 0)
+				depth--;
+		}
+		len = end - p;
+		if (!first && col + 1 + len > HELP_WIDTH && col > indent) {
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		col += fprintf(f, "%.*s", len, p);
+		first = false;
+		p = *end ? end + 1 : end;
+	}
+	return col;
+}
+
+/* Go to column HELP_COLUMN (to the next line if past it, or if
+ * @own_line) and print @help there. */
+static void put_help(FILE *f, int col, bool own_line, const char *help,
+		     const char *alias)
+{
+	char text[512];
+
+	if (col < HELP_COLUMN - 1 && !own_line)
+		fprintf(f, "%*s", HELP_COLUMN - col, "");
+	else
+		fprintf(f, "\n%*s", HELP_COLUMN, "");
+	if (alias)
+		snprintf(text, sizeof(text), "%s (also %s)", help, alias);
+	else
+		snprintf(text, sizeof(text), "%s", help);
+	put_wrapped(f, HELP_COLUMN, text, HELP_COLUMN);
+	fputc('\n', f);
+}
+
+/* One command: its synopsis and help; @args: each argument's too. */
+static void put_cmd(FILE *f, const struct gr_cmd *cmd, bool args)
+{
+	const struct gr_object *obj = gr_object_of(cmd);
+	char line[512];
+	int indent;
+
+	gr_synopsis(cmd, line, sizeof(line));
+	/* Continuation lines start under the first argument. */
+	indent = strchr(line, ' ') ? strchr(line, ' ') - line + 1 : 4;
+	if (cmd->name && strcmp(cmd->name, obj->name) &&
+	    strchr(line + indent, ' '))
+		indent = strchr(line + indent, ' ') - line + 1;
+	/* A synopsis of several lines is easier to read with its help
+	 * apart. */
+	put_help(f, put_wrapped(f, 0, line, indent),
+		 strlen(line) > HELP_WIDTH, cmd->help, NULL);
+	if (!args)
+		return;
+	for (const struct gr_arg *arg = cmd->args; arg->key; arg++) {
+		if (arg->flags & GR_HIDDEN)
+			continue;
+		gr_arg_synopsis(arg, false, line, sizeof(line));
+		put_help(f, fprintf(f, "    %s", line), false, arg->help,
+			 arg->alias);
+	}
+}
+
+/* `tapswitchctl help OBJECT`, `tapswitchctl OBJECT help`. */
+static void object_help(FILE *f, const struct gr_object *obj)
+{
+	fprintf(f, "%s: %s", obj->name, obj->help);
+	if (obj->alias)
+		fprintf(f, " (also %s)", obj->alias);
+	fputs("\n\n", f);
+	for (const struct gr_cmd *cmd = obj->cmds; cmd->help; cmd++)
+		put_cmd(f, cmd, true);
+}
 
 static void usage(FILE *f)
 {
+	const struct gr_object *obj;
+	int col;
+
 	fprintf(f,
 		"Usage: tapswitchctl [OPTIONS] OBJECT {COMMAND | help}\n"
+		"       tapswitchctl help [OBJECT]\n"
 		"OPTIONS: --ctl PATH (default %s)\n"
 		"         -j, --json    JSON output\n"
 		"         -s, --stats   counters\n"
 		"         -V, --version\n"
-		"OBJECT := { port | fdb | vlan | show | set | capture | trace |\n"
-		"            explain | dump | monitor }\n\n",
+		"         -h, --help\n",
 		CTL_DEFAULT_PATH);
-	for (size_t i = 0; i < N_OBJECTS; i++)
-		fputs(objects[i].help, f);
-}
+	col = fprintf(f, "OBJECT := {");
+	for (obj = gr_objects; obj->name; obj++) {
+		int len = strlen(obj->name) + 3;	/* " NAME |" */
 
-/* Unique prefixes are accepted, as in iproute2. */
-static bool matches(const char *arg, const char *keyword)
-{
-	size_t len = strlen(arg);
-
-	return len && !strncmp(arg, keyword, len);
+		if (col + len > HELP_WIDTH)
+			col = fprintf(f, "\n%11s", "") - 1;
+		col += fprintf(f, " %s %s", obj->name, obj[1].name ? "|" : "}");
+	}
+	fputs("\n\n", f);
+	for (obj = gr_objects; obj->name; obj++)
+		for (const struct gr_cmd *cmd = obj->cmds; cmd->help; cmd++)
+			put_cmd(f, cmd, false);
 }
 
 static int ctl_connect(const char *path)
@@ -146,23 +188,13 @@ static int ctl_connect(const char *path)
 	return -1;
 }
 
-static int find_object(const char *word)
+/* Does @cmd take a file name (that we make absolute)? */
+static bool takes_path(const struct gr_cmd *cmd)
 {
-	for (size_t i = 0; i < N_OBJECTS; i++)
-		if (matches(word, objects[i].object))
-			return i;
-	return -1;
-}
-
-/* What the command's answer holds. */
-static enum answer answer_of(int argc, char **argv)
-{
-	int obj = find_object(argv[0]);
-	enum answer answer = obj < 0 ? ANSWER_SHOW : objects[obj].answer;
-
-	if (answer == ANSWER_SHOW && argc > 1 && !matches(argv[1], "show"))
-		return ANSWER_NONE;
-	return answer;
+	for (const struct gr_arg *arg = cmd->args; arg->key; arg++)
+		if (arg->type == GR_PATH)
+			return true;
+	return false;
 }
 
 /* Ctrl-C ends a stream, and that is its normal end.  The handler runs
@@ -189,7 +221,7 @@ static void catch_sigint(void)
  * Read the answer, printing stream records as they come.  Returns the
  * exit status.
  */
-static int read_answer(FILE *in, const char *path, enum answer answer,
+static int read_answer(FILE *in, const char *path, enum gr_answer answer,
 		       bool json, bool stats)
 {
 	struct ctl_stream st;
@@ -227,9 +259,9 @@ static int read_answer(FILE *in, const char *path, enum answer answer,
 	}
 	if (st.resp.error)
 		fprintf(stderr, "%s\n", st.resp.error);
-	if (!st.streaming && answer != ANSWER_NONE)
+	if (!st.streaming && answer != GR_ANSWER_NONE)
 		ctl_format(stdout, &st.resp, json, stats,
-			   answer == ANSWER_SINGLE);
+			   answer == GR_ANSWER_SINGLE);
 	ret = fflush(stdout) ? 1 : 0;
 out:
 	ctl_stream_free(&st);
@@ -249,8 +281,10 @@ int main(int argc, char **argv)
 	const char *path = CTL_DEFAULT_PATH;
 	char cwd[PATH_MAX] = "", **words;
 	bool json = false, stats = false;
-	enum answer answer;
-	int opt, fd, err;
+	const struct gr_object *obj;
+	const struct gr_cmd *cmd;
+	enum gr_answer answer;
+	int opt, fd, err, first_arg;
 	FILE *in;
 
 	/* "+": options stop at the first word, so "fdb show -j" is not
@@ -283,13 +317,24 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (matches(argv[0], "help")) {
-		usage(stdout);
+	if (gr_matches(argv[0], "help")) {
+		if (argc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		obj = gr_find_object(argv[1]);
+		if (!obj) {
+			fprintf(stderr,
+				"Error: unknown object \"%s\"; try \"tapswitchctl help\"\n",
+				argv[1]);
+			return 2;
+		}
+		object_help(stdout, obj);
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "help") &&
-	    find_object(argv[0]) >= 0) {
-		fputs(objects[find_object(argv[0])].help, stdout);
+	    (obj = gr_find_object(argv[0]))) {
+		object_help(stdout, obj);
 		return 0;
 	}
 	if (argc > CTL_MAX_WORDS) {
@@ -306,9 +351,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	answer = answer_of(argc, argv);
-	if (!getcwd(cwd, sizeof(cwd)) &&
-	    (matches(argv[0], "capture") || matches(argv[0], "explain"))) {
+	/* An unknown command goes to the daemon all the same: its answer
+	 * is the error, whatever we expect. */
+	cmd = gr_find_cmd(argc, argv, &first_arg, NULL, 0);
+	answer = cmd ? cmd->answer : GR_ANSWER_LIST;
+	if (!getcwd(cwd, sizeof(cwd)) && cmd && takes_path(cmd)) {
 		fprintf(stderr,
 			"Error: cannot find the working directory: %s\n",
 			strerror(errno));
@@ -336,7 +383,7 @@ int main(int argc, char **argv)
 	}
 	/* A stream's end is the client closing the connection: keep our
 	 * half open, so that the daemon sees end-of-file only then. */
-	if (answer == ANSWER_STREAM)
+	if (answer == GR_ANSWER_STREAM)
 		catch_sigint();
 	else
 		shutdown(fd, SHUT_WR);

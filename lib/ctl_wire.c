@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/grammar.h"
 #include "lib/io.h"
 
 int ctl_request_send(int fd, int argc, char *const argv[])
@@ -371,14 +372,6 @@ void ctl_stream_free(struct ctl_stream *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* iproute2's matches(): @arg is a non-empty prefix of @keyword. */
-static bool matches(const char *arg, const char *keyword)
-{
-	size_t len = strlen(arg);
-
-	return len && !strncmp(arg, keyword, len);
-}
-
 void ctl_words_free(char **words)
 {
 	if (!words)
@@ -388,38 +381,73 @@ void ctl_words_free(char **words)
 	free(words);
 }
 
+/*
+ * Mark the words that are file names: walk them as gr_lex() does (a
+ * keyword, then its value if its type takes one; any other word the next
+ * positional's value), without checking them.  A word that is none of the
+ * command's ends the walk: the daemon refuses that request anyway.
+ */
+static void find_paths(int argc, char *const argv[], bool *is_path)
+{
+	const struct gr_cmd *cmd;
+	uint64_t given = 0;
+	int i;
+
+	cmd = gr_find_cmd(argc, argv, &i, NULL, 0);
+	if (!cmd)
+		return;
+	while (i < argc) {
+		const struct gr_arg *arg = gr_find_keyword(cmd, argv[i]);
+
+		if (!arg) {
+			for (arg = cmd->args; arg->key; arg++)
+				if ((arg->flags & GR_POSITIONAL) &&
+				    !(given >> (arg - cmd->args) & 1))
+					break;
+			if (!arg->key)
+				return;
+			is_path[i++] = arg->type == GR_PATH;
+		} else if (arg->type == GR_FLAG) {
+			i++;
+		} else if (arg->type == GR_QOS_MAP) {
+			for (i++; i < argc && strchr(argv[i], ':'); i++)
+				;
+		} else {
+			if (i + 1 < argc)
+				is_path[i + 1] = arg->type == GR_PATH;
+			i += 2;
+		}
+		given |= 1ULL << (arg - cmd->args);
+	}
+}
+
 char **ctl_request_abs_paths(int argc, char *const argv[], const char *cwd)
 {
-	const char *path_key = NULL;
 	char **words = calloc(argc + 1, sizeof(*words));
-	int first = 0;
+	bool *is_path = calloc(argc + 1, sizeof(*is_path));
 
-	if (!words)
-		return NULL;
-	/* Every word after the command is a keyword and its value. */
-	if (argc > 0 && matches(argv[0], "capture")) {
-		path_key = "file";
-		first = 2;
-	} else if (argc > 0 && matches(argv[0], "explain")) {
-		path_key = "pcap";
-		first = 1;
-	}
+	if (!words || !is_path)
+		goto out_free;
+	find_paths(argc, argv, is_path);
 	for (int i = 0; i < argc; i++) {
 		const char *word = argv[i];
-		bool relative = path_key && i > first && (i - first) % 2 &&
-				!strcmp(argv[i - 1], path_key) &&
-				word[0] != '/';
 
-		if (relative && asprintf(&words[i], "%s%s%s", cwd,
-					 cwd[0] && cwd[strlen(cwd) - 1] == '/' ?
-					 "" : "/", word) < 0)
-			words[i] = NULL;
-		else if (!relative)
+		if (is_path[i] && word[0] != '/') {
+			if (asprintf(&words[i], "%s%s%s", cwd,
+				     cwd[0] && cwd[strlen(cwd) - 1] == '/' ?
+				     "" : "/", word) < 0)
+				words[i] = NULL;
+		} else {
 			words[i] = strdup(word);
-		if (!words[i]) {
-			ctl_words_free(words);
-			return NULL;
 		}
+		if (!words[i])
+			goto out_free;
 	}
+	free(is_path);
 	return words;
+
+out_free:
+	ctl_words_free(words);
+	free(is_path);
+	return NULL;
 }

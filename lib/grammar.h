@@ -72,7 +72,9 @@ struct gr_arg {
 	const char *meta;		/* the value's name in help: IFNAME */
 	uint32_t min, max;		/* GR_U32 */
 	const char *const *choices;	/* GR_CHOICE: NULL-terminated */
-	/* Arguments of the same non-zero group exclude each other. */
+	/* Arguments of the same non-zero group exclude each other.  When
+	 * they are GR_REQUIRED, exactly one of them must be given: none or
+	 * several is an error, the first member's `missing` line. */
 	uint8_t group;
 	/* The reason after 'argument "VALUE" is wrong: ' when a value is
 	 * not what it must be (NULL: the type's own). */
@@ -113,7 +115,10 @@ enum gr_cmd_id {
 	GR_CMD_CAPTURE_START,
 	GR_CMD_CAPTURE_STOP,
 	GR_CMD_TRACE,
-	GR_CMD_EXPLAIN,
+	GR_CMD_EXPLAIN,		/* frame and pcap: a required group, so
+				 * the lexer sees to it that exactly one
+				 * is given ("explain needs frame HEX or
+				 * pcap PATH" for none and for both) */
 	GR_CMD_DUMP,
 	GR_CMD_MONITOR,
 	GR_N_CMDS
@@ -158,15 +163,42 @@ const struct gr_object *gr_find_object(const char *word);
 const struct gr_cmd *gr_find_cmd(int argc, char *const argv[],
 				 int *first_arg, char *err, size_t err_size);
 
+/* The argument of @cmd that @word is the keyword of (its key or alias,
+ * whole), or NULL.  A positional's key is a keyword only when it may be
+ * typed (GR_KEY_OPTIONAL). */
+const struct gr_arg *gr_find_keyword(const struct gr_cmd *cmd,
+				     const char *word);
+
 /* The object a command belongs to. */
 const struct gr_object *gr_object_of(const struct gr_cmd *cmd);
 
 /*
  * "OBJECT COMMAND ARGS" as help shows it, e.g.
- * "fdb add MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]".
+ * "fdb add MAC dev IFNAME [vlan VID] [static|dynamic] [sticky]"; a command
+ * named as its object is shown as the object alone ("show").
  * Returns the length it needed (as snprintf).
  */
 int gr_synopsis(const struct gr_cmd *cmd, char *buf, size_t size);
+
+/*
+ * Marks around the words of a synopsis, for a renderer that sets keywords
+ * and values' names in their own fonts (tools/gen_docs.c): GR_MARK_KEY or
+ * GR_MARK_META before the word, GR_MARK_END after it.
+ */
+#define GR_MARK_KEY	'\001'
+#define GR_MARK_META	'\002'
+#define GR_MARK_END	'\003'
+
+/* gr_synopsis() with the marks. */
+int gr_synopsis_marked(const struct gr_cmd *cmd, char *buf, size_t size);
+
+/*
+ * One argument as help lists it: "dev IFNAME", "[dev] IFNAME", "static"
+ * (without the brackets of an optional one); @marked: with the marks.
+ * Returns the length it needed (as snprintf).
+ */
+int gr_arg_synopsis(const struct gr_arg *arg, bool marked, char *buf,
+		    size_t size);
 
 /* ---- lexing (lib/lex.c) ---- */
 
