@@ -30,8 +30,9 @@ static int lex_err(char *err, size_t err_size, const char *fmt, ...)
 }
 
 /*
- * Decimal, or hex after "0x", and nothing else: no sign, no spaces, no
- * octal (strtoul's base 0 would read "010" as 8).
+ * A number as iproute2's get_u32() and strtoul()'s base 0 read it:
+ * decimal, hex after "0x", octal after a leading 0 ("010" is 8); no
+ * sign, no spaces.
  */
 static int parse_u32(const char *s, uint32_t *val)
 {
@@ -41,12 +42,15 @@ static int parse_u32(const char *s, uint32_t *val)
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
+	} else if (s[0] == '0' && s[1]) {
+		base = 8;
+		s++;
 	}
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
 		int d = base == 16 ? hex_digit(*s) :
-			*s >= '0' && *s <= '9' ? *s - '0' : -1;
+			*s >= '0' && *s < '0' + (int)base ? *s - '0' : -1;
 
 		if (d < 0)
 			return -EINVAL;

@@ -476,9 +476,12 @@ START_TEST(test_type_vid)
 	ck_assert_uint_eq(get(&a, "vlan")->u32, 4094);
 	lex_ok("fdb show vlan 0x10", &a);
 	ck_assert_uint_eq(get(&a, "vlan")->u32, 16);
-	/* Decimal: a leading zero is not octal. */
+	/* As the daemon always read numbers (strtoul's base 0, iproute2's
+	 * get_u32): a leading zero is octal. */
 	lex_ok("trace vlan 010", &a);
-	ck_assert_uint_eq(get(&a, "vlan")->u32, 10);
+	ck_assert_uint_eq(get(&a, "vlan")->u32, 8);
+	lex_err("trace vlan 08",
+		"Error: argument \"08\" is wrong: VLAN ID must be 1-4094");
 	for (int i = 0; bad[i]; i++) {
 		snprintf(line, sizeof(line), "fdb show vlan %s", bad[i]);
 		snprintf(want, sizeof(want),
