@@ -10,13 +10,15 @@
  * thread, and a short timer alike, as a reason to ask every port's kind
  * for its link state (port_ops.link_state: the tap kind asks its fd where
  * the device is and reads its flags there, dataplane/port_tap.c):
- *   - the device was deleted: remove the port;
+ *   - the device was deleted: remove the port (sw_op_port_gone());
  *   - up and running: the port forwards; else it is disabled (and loses
- *     its dynamic FDB entries), as a Linux bridge port.
+ *     its dynamic FDB entries), as a Linux bridge port
+ *     (sw_op_port_link()).
  *
  * Thread safety: as sw.h says.
  */
 #include "switch/sw.h"
+#include "switch/ops.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -47,14 +49,13 @@ void sw_link_rescan_locked(struct sw *sw)
 	uint32_t idx[DP_MAX_PORTS];
 	unsigned int n;
 
+	sw_assert_locked(sw);
 	if (!sw->link)
 		return;
 	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_port *port = dp_port_get(sw->dp, idx[i]);
-		struct dp_port_info info;
 		struct port_link link;
-		bool was;
 		int err;
 
 		/* A kind without a device to follow keeps the link it has. */
@@ -62,29 +63,12 @@ void sw_link_rescan_locked(struct sw *sw)
 			continue;
 		err = port->ops->link_state(port, &link);
 		if (err == -EBADFD) {
-			sw_log(LOG_INFO, "%s: device deleted", port->name);
-			sw_port_del_locked(sw, idx[i]);
+			sw_op_port_gone(sw, idx[i]);
 			continue;
 		}
 		if (err)
 			continue;	/* renamed under us, say: next time */
-		if (dp_port_get_info(sw->dp, idx[i], &info))
-			continue;
-		was = info.flags & DP_PORT_UP;
-		if (was == link.up)
-			continue;
-		/* Down before what it flushes; up after it forwards. */
-		if (!link.up)
-			sw_obs_port_event(sw, DP_EV_PORT_DOWN, idx[i],
-					  info.name);
-		dp_port_set_flags(sw->dp, idx[i], DP_PORT_UP,
-				  link.up ? DP_PORT_UP : 0);
-		sw_log(LOG_INFO, "%s: link %s, port %s", info.name,
-		       link.up ? "up" : "down",
-		       link.up ? "forwarding" : "disabled");
-		if (link.up)
-			sw_obs_port_event(sw, DP_EV_PORT_UP, idx[i],
-					  info.name);
+		sw_op_port_link(sw, idx[i], link.up);
 	}
 }
 

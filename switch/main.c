@@ -1,7 +1,10 @@
 /*
- * main.c - tapswitch: options, start-up, signals, shutdown.
+ * main.c - tapswitch: options, start-up, signals, shutdown.  The options
+ * that configure the switch become operations (ops.h) once it exists:
+ * the settings one `set`, each --port a `port add`.
  */
 #include "switch/sw.h"
+#include "switch/ops.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -149,6 +152,9 @@ int main(int argc, char **argv)
 	unsigned long filtering = 0, default_pvid = 1, busy_us = 0;
 	unsigned long n_threads = 0;
 	struct dp_io_opts io = { .uring = true };
+	/* All of them, as the defaults or the options say. */
+	struct sw_settings settings = { .given = SW_SET_ALL };
+	struct sw_why why = { "" };
 	uint16_t tpid = VLAN_TPID_8021Q;
 	unsigned int n_ports = 0;
 	struct sw_ctl *ctl = NULL;
@@ -179,14 +185,9 @@ int main(int argc, char **argv)
 				return 1;
 			break;
 		case 'g':
+			/* Bits 0-2 are for the set operation to refuse. */
 			if (parse_num("--group-fwd-mask", optarg, 0xffff, &mask))
 				return 1;
-			if (mask & 0x7) {
-				fprintf(stderr,
-					"Error: argument \"%s\" is wrong: bits 0-2 (STP, pause, LACP) cannot be forwarded\n",
-					optarg);
-				return 1;
-			}
 			break;
 		case 'F':
 			if (parse_num("--vlan-filtering", optarg, 1, &filtering))
@@ -268,18 +269,21 @@ int main(int argc, char **argv)
 		sw_log(LOG_ERR, "cannot start: %s", strerror(-err));
 		goto out_unregister;
 	}
+	settings.ageing_s = ageing;
+	settings.max_learned = max_learned;
+	settings.group_fwd_mask = mask;
+	settings.vlan_filtering = filtering;
+	settings.vlan_protocol = tpid;
+	settings.default_pvid = default_pvid;
 	sw_lock(&sw);
 	dp_set_io_opts(sw.dp, &io);
-	err = sw_set_ageing_locked(&sw, ageing);
-	if (!err)
-		err = dp_set_group_fwd_mask(sw.dp, mask);
-	if (!err)
-		err = dp_set_vlan_protocol(sw.dp, tpid);
-	if (!err)
-		err = dp_set_default_pvid(sw.dp, default_pvid);
-	if (!err)
-		err = dp_set_vlan_filtering(sw.dp, filtering);
+	err = sw_op_set(&sw, &settings, &why);
 	sw_unlock(&sw);
+	if (err == -EINVAL) {
+		/* An option the operation refused: its line, as for --port. */
+		fprintf(stderr, "%s\n", why.msg);
+		goto out_fini;
+	}
 	if (!err)
 		err = sw_start_ager(&sw);
 	if (!err)
@@ -289,15 +293,12 @@ int main(int argc, char **argv)
 		goto out_fini;
 	}
 	for (unsigned int i = 0; i < n_ports; i++) {
-		const char *why = "";
-
 		sw_lock(&sw);
-		err = sw_port_add_locked(&sw, ports[i], &why);
+		err = sw_op_port_add(&sw, ports[i], SW_PORT_KIND_DEFAULT,
+				     &why);
 		sw_unlock(&sw);
 		if (err) {
-			fprintf(stderr,
-				"Error: argument \"%s\" is wrong: %s\n",
-				ports[i], why);
+			fprintf(stderr, "%s\n", why.msg);
 			goto out_fini;
 		}
 	}

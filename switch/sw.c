@@ -1,7 +1,10 @@
 /*
- * sw.c - the switch instance: ports, settings, and the ageing thread.
+ * sw.c - the switch instance: its lock, start-up and shutdown, and the
+ * ageing thread.  What changes the switch afterwards - ports, entries,
+ * VLANs, settings - are the operations (ops.h, ops_*.c).
  */
 #include "switch/sw.h"
+#include "switch/ops.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -17,16 +20,45 @@
 /* How often the ager scans: expiry comes at most this late. */
 #define SW_AGER_TICK_MS 500
 
+#ifdef TS_CHECK_CONTEXT
+/* Its address names the calling thread while it lives: no system call,
+ * and no two live threads share it. */
+static __thread char sw_thread_self;
+
+static uintptr_t sw_self(void)
+{
+	return (uintptr_t)&sw_thread_self;
+}
+
+/*
+ * Only the holder writes lock_owner (itself after taking the lock, 0
+ * before letting go), so it reads back its own value; any other thread
+ * may read a stale one, but never its own address.  Relaxed atomics:
+ * other threads read it unlocked, and TSan must see no plain race.
+ */
+bool sw_lock_held(const struct sw *sw)
+{
+	return __atomic_load_n(&sw->lock_owner, __ATOMIC_RELAXED) == sw_self();
+}
+#endif
+
 void sw_lock(struct sw *sw)
 {
 	rcu_offline();
 	pthread_mutex_lock(&sw->lock);
+#ifdef TS_CHECK_CONTEXT
+	__atomic_store_n(&sw->lock_owner, sw_self(), __ATOMIC_RELAXED);
+#endif
 	rcu_thread_online();
 }
 
 void sw_unlock(struct sw *sw)
 {
+	sw_assert_locked(sw);
 	rcu_offline();
+#ifdef TS_CHECK_CONTEXT
+	__atomic_store_n(&sw->lock_owner, 0, __ATOMIC_RELAXED);
+#endif
 	pthread_mutex_unlock(&sw->lock);
 }
 
@@ -42,25 +74,36 @@ static void sw_port_gone(struct dp *dp, uint32_t index, void *arg)
 
 int sw_init(struct sw *sw, uint32_t max_learned)
 {
+	int err;
+
 	memset(sw, 0, sizeof(*sw));
-	pthread_mutex_init(&sw->lock, NULL);
+	err = -pthread_mutex_init(&sw->lock, NULL);
+	if (err)
+		return err;
 	sw->ageing_s = SW_DEFAULT_AGEING_S;
 	sw->ager_stop_fd = -1;
+	err = -ENOMEM;
 	sw->fdb = fdb_create(max_learned);
 	if (!sw->fdb)
-		return -ENOMEM;
+		goto out_destroy_lock;
 	sw->dp = dp_create(sw->fdb);
-	if (!sw->dp) {
-		fdb_destroy(sw->fdb);
-		return -ENOMEM;
-	}
+	if (!sw->dp)
+		goto out_destroy_fdb;
 	dp_set_port_gone_cb(sw->dp, sw_port_gone, sw);
-	if (sw_obs_init(sw)) {
-		dp_destroy(sw->dp);
-		fdb_destroy(sw->fdb);
-		return -ENOMEM;
-	}
+	err = sw_obs_init(sw);
+	if (err)
+		goto out_destroy_dp;
 	return 0;
+
+out_destroy_dp:
+	dp_destroy(sw->dp);
+	sw->dp = NULL;
+out_destroy_fdb:
+	fdb_destroy(sw->fdb);
+	sw->fdb = NULL;
+out_destroy_lock:
+	pthread_mutex_destroy(&sw->lock);
+	return err;
 }
 
 static void *sw_ager_thread(void *arg)
@@ -122,8 +165,6 @@ int sw_start_ager(struct sw *sw)
 	return 0;
 }
 
-/* Main thread, registered and offline; the control server and the link
- * thread are stopped. */
 void sw_fini(struct sw *sw)
 {
 	uint32_t idx[DP_MAX_PORTS];
@@ -142,101 +183,9 @@ void sw_fini(struct sw *sw)
 	sw_obs_fini_locked(sw);
 	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
 	for (unsigned int i = 0; i < n; i++)
-		sw_port_del_locked(sw, idx[i]);
+		sw_op_port_remove(sw, idx[i]);
 	dp_destroy(sw->dp);
 	fdb_destroy(sw->fdb);
 	sw_unlock(sw);
 	pthread_mutex_destroy(&sw->lock);
-}
-
-static bool sw_ifname_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (!len || len >= IFNAMSIZ || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
-		return false;
-	/* As the kernel's dev_valid_name(), and no '%': TUNSETIFF would
-	 * take it as a pattern and make a device of another name. */
-	for (; *name; name++) {
-		unsigned char c = *name;
-
-		if (c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-int sw_port_add_locked(struct sw *sw, const char *name, const char **why)
-{
-	const struct port_ops *kind = port_kind_find("tap");
-	struct dp_port *port;
-	int err, index;
-
-	if (!sw_ifname_valid(name)) {
-		*why = "not a valid interface name";
-		return -EINVAL;
-	}
-	if (dp_port_lookup(sw->dp, name) >= 0) {
-		*why = "already a port";
-		return -EEXIST;
-	}
-	err = kind->open(name, &port, why);
-	if (err)
-		return err;
-	index = dp_port_attach(sw->dp, port, true);
-	if (index < 0) {
-		*why = index == -ENOSPC ? "too many ports" : strerror(-index);
-		port->ops->close(port);
-		return index;
-	}
-	sw_log(LOG_INFO, "%s: port %d added (%s)", name, index,
-	       port->opened_as);
-	sw_obs_port_event(sw, DP_EV_PORT_ADDED, index, port->name);
-	/* The device may not be up after all (carrier): look now. */
-	sw_link_rescan_locked(sw);
-	return 0;
-}
-
-int sw_port_del_locked(struct sw *sw, uint32_t index)
-{
-	struct dp_port *port = dp_port_get(sw->dp, index);
-	char name[IFNAMSIZ];
-	int err;
-
-	if (!port)
-		return -ENOENT;
-	strcpy(name, port->name);
-	sw_obs_port_removed_locked(sw, index);
-	err = dp_port_detach(sw->dp, index);
-	if (err)
-		return err;
-	sw_log(LOG_INFO, "%s: port %u removed", name, index);
-	sw_obs_port_event(sw, DP_EV_PORT_REMOVED, index, name);
-	return 0;
-}
-
-int sw_set_ageing_locked(struct sw *sw, uint32_t ageing_s)
-{
-	uint32_t old = sw->ageing_s;
-	int err;
-
-	if ((old == 0) != (ageing_s == 0)) {
-		err = dp_set_learning(sw->dp, ageing_s != 0);
-		if (err)
-			return err;
-	}
-	__atomic_store_n(&sw->ageing_s, ageing_s, __ATOMIC_RELAXED);
-	/*
-	 * With ageing_time 0 nothing is remembered, as in Linux.  Wait for
-	 * the poll threads to see learning off first: one still in a burst
-	 * begun before would put back what we flush.
-	 */
-	if (!ageing_s && old) {
-		rcu_tsan_quiescent();
-		synchronize_rcu();
-		fdb_flush(sw->fdb, FDB_NO_PORT, FDB_ANY_VID,
-			  FDB_FLUSH_DYNAMIC);
-	}
-	return 0;
 }

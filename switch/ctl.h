@@ -1,0 +1,91 @@
+/*
+ * ctl.h - the control socket's handlers: one per command of the grammar
+ * (lib/grammar.h), in files by object: ctl_port.c, ctl_fdb.c,
+ * ctl_vlan.c, ctl_switch.c (show, set) and ctl_watch.c (capture, trace,
+ * explain, dump, monitor).
+ *
+ * Design
+ * ------
+ * ctl_server.c reads a request, finds its command (gr_find_cmd()) and
+ * lexes the words after OBJECT [COMMAND] (gr_lex()), then calls the
+ * handler the command's id names.  A handler is the only place that sees
+ * both the lexed values (struct gr_args) and the request: it turns the
+ * values into an operation's arguments (ops.h), calls it, and prints the
+ * records the command answers with (lib/ctl_wire.h, ctl_put_*).  What
+ * only reads the switch (the shows) reads it here.  What the lexer
+ * cannot know - that a port exists, that `set` was given anything - the
+ * operation checks, or the handler where there is no operation.
+ *
+ * A request is answered all or nothing: on an error the records printed
+ * so far are thrown away and the client gets the one error line of
+ * r->error ("no partial output").
+ *
+ * Thread safety: handlers run on the control thread, under sw->lock,
+ * online, outside any read-side section.
+ */
+#ifndef TAPSWITCH_SWITCH_CTL_H
+#define TAPSWITCH_SWITCH_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/grammar.h"
+#include "switch/ops.h"
+#include "switch/sw.h"
+
+/* One request being served. */
+struct ctl_req {
+	struct sw *sw;
+	FILE *out;		/* the records of the answer */
+	int fd;			/* the client, for a stream to own */
+	bool handed_off;	/* a stream session owns @fd now */
+	char error[256];	/* the error line, "Error: ..." */
+};
+
+/* A command's handler: 0, or -errno with r->error set (or left empty:
+ * then the line is "Error: " and strerror()). */
+typedef int ctl_handler_func(struct ctl_req *r, const struct gr_args *a);
+
+/* printf into r->error; returns @err. */
+int ctl_err(struct ctl_req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "Error: argument "@word" is wrong: @why"; returns -EINVAL. */
+int ctl_invarg(struct ctl_req *r, const char *word, const char *why);
+/* An operation's failure @err and its reason: returns @err. */
+int ctl_op_err(struct ctl_req *r, int err, const struct sw_why *why);
+/* The index of port @name, or -EINVAL ("no such port"). */
+int ctl_lookup_port(struct ctl_req *r, const char *name, uint32_t *index);
+
+/* ctl_port.c */
+int ctl_port_show(struct ctl_req *r, const struct gr_args *a);
+int ctl_port_add(struct ctl_req *r, const struct gr_args *a);
+int ctl_port_del(struct ctl_req *r, const struct gr_args *a);
+int ctl_port_set(struct ctl_req *r, const struct gr_args *a);
+
+/* ctl_fdb.c */
+int ctl_fdb_show(struct ctl_req *r, const struct gr_args *a);
+int ctl_fdb_add(struct ctl_req *r, const struct gr_args *a);
+int ctl_fdb_replace(struct ctl_req *r, const struct gr_args *a);
+int ctl_fdb_del(struct ctl_req *r, const struct gr_args *a);
+int ctl_fdb_flush(struct ctl_req *r, const struct gr_args *a);
+
+/* ctl_vlan.c */
+int ctl_vlan_show(struct ctl_req *r, const struct gr_args *a);
+int ctl_vlan_add(struct ctl_req *r, const struct gr_args *a);
+int ctl_vlan_del(struct ctl_req *r, const struct gr_args *a);
+
+/* ctl_switch.c */
+int ctl_show(struct ctl_req *r, const struct gr_args *a);
+int ctl_set(struct ctl_req *r, const struct gr_args *a);
+
+/* ctl_watch.c */
+int ctl_capture_show(struct ctl_req *r, const struct gr_args *a);
+int ctl_capture_start(struct ctl_req *r, const struct gr_args *a);
+int ctl_capture_stop(struct ctl_req *r, const struct gr_args *a);
+int ctl_trace(struct ctl_req *r, const struct gr_args *a);
+int ctl_explain(struct ctl_req *r, const struct gr_args *a);
+int ctl_dump(struct ctl_req *r, const struct gr_args *a);
+int ctl_monitor(struct ctl_req *r, const struct gr_args *a);
+
+#endif /* TAPSWITCH_SWITCH_CTL_H */
