@@ -43,16 +43,9 @@ DEB_BUILD_TOOLS := gcc:gcc make:make
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-LIB_SRC  := lib/rcu.c lib/io.c lib/mac.c lib/ctl_wire.c
-
-# The command grammar, the documents generated from it (man pages, bash
-# completion) and their tests: mk/docs.mk appends to LIB_SRC, UNIT_TESTS,
-# DOCS (built with the binaries) and INSTALL_EXTRA (run by install).
-DOCS          :=
-INSTALL_EXTRA :=
-EXTRA_UNIT_TESTS :=
-include mk/docs.mk
-
+# Each folder's sources, bottom up; a binary links the folders it uses.
+LIB_SRC  := lib/rcu.c lib/io.c lib/mac.c lib/ctl_wire.c lib/grammar.c \
+	lib/lex.c
 FDB_SRC  := fdb/fdb.c $(LIB_SRC)
 VLAN_SRC := vlan/vlan.c
 DP_SRC   := dataplane/dp.c dataplane/conf.c dataplane/settings.c \
@@ -60,9 +53,22 @@ DP_SRC   := dataplane/dp.c dataplane/conf.c dataplane/settings.c \
 	dataplane/uring.c dataplane/offload.c dataplane/obs.c \
 	dataplane/port_kinds.c dataplane/port_mem.c dataplane/port_tap.c \
 	dataplane/netdev.c $(VLAN_SRC)
-SW_SRC   := switch/main.c switch/sw.c switch/ctl_server.c switch/link.c \
-	switch/log.c switch/observe.c
+# The switch without main.c and the control socket: what check_ops links.
+SW_LIB_SRC := switch/sw.c switch/ops_port.c switch/ops_fdb.c \
+	switch/ops_vlan.c switch/ops_switch.c switch/link.c switch/log.c \
+	switch/observe.c
+SW_SRC   := switch/main.c $(SW_LIB_SRC) switch/ctl_server.c \
+	switch/ctl_port.c switch/ctl_fdb.c switch/ctl_vlan.c \
+	switch/ctl_switch.c switch/ctl_watch.c
 CLI_SRC  := cli/tapswitchctl.c cli/ctl_format.c
+
+# What is generated from the command grammar (man pages, bash completion)
+# and its tests: mk/docs.mk appends to DOCS (built with the binaries),
+# EXTRA_UNIT_TESTS and INSTALL_EXTRA (run by install).
+DOCS          :=
+INSTALL_EXTRA :=
+EXTRA_UNIT_TESTS :=
+include mk/docs.mk
 
 TAPSWITCH    := $(BUILD)/tapswitch
 TAPSWITCHCTL := $(BUILD)/tapswitchctl
@@ -71,7 +77,7 @@ TCPXFER      := $(BUILD)/tests/tools/tcpxfer
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload \
-	$(EXTRA_UNIT_TESTS)
+	$(BUILD)/tests/check_ops $(EXTRA_UNIT_TESTS)
 
 .PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
 	clean bench bench-micro bench-deps
@@ -153,6 +159,12 @@ $(BUILD)/tests/check_ctl: $(call obj,tests/check_ctl.c $(LIB_SRC) \
 		cli/ctl_format.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+# The operations layer, on memory ports: no root needed.
+$(BUILD)/tests/check_ops: $(call obj,tests/check_ops.c $(SW_LIB_SRC) \
+		$(DP_SRC) $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

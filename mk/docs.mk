@@ -1,13 +1,11 @@
-# mk/docs.mk - the command grammar (lib/grammar.c, lib/lex.c), and what is
-# generated from it: man pages, bash completion.  Included by the Makefile
-# right after LIB_SRC is set.
+# mk/docs.mk - what is generated from the command grammar (lib/grammar.c):
+# man pages, bash completion; and the grammar's tests.  Included by the
+# Makefile after the source lists are set.
 #
 # tools/gen_docs is built and run on the build machine; it reads the same
 # table the daemon and tapswitchctl are linked with, so the documents
 # cannot drift from the commands.  Only variables set before the include
 # appear in prerequisites here (BUILD, LIB_SRC, obj); recipes may use any.
-
-LIB_SRC += lib/grammar.c lib/lex.c
 
 GEN_DOCS        := $(BUILD)/tools/gen_docs
 MAN_PAGES       := $(BUILD)/man/tapswitchctl.8 $(BUILD)/man/tapswitch.8

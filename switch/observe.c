@@ -646,6 +646,7 @@ static int obs_publish_locked(struct sw *sw)
 	unsigned int n = 0, n_mon = 0, i = 0;
 	int err;
 
+	sw_assert_locked(sw);
 	for (struct sw_session *s = obs->sessions; s; s = s->next) {
 		if (!s->published)
 			continue;
@@ -798,10 +799,9 @@ static void obs_session_join(struct sw_session *s)
 /* Unpublish what changed, and wait until no producer can use it. */
 static void obs_unpublish_locked(struct sw *sw)
 {
+	sw_assert_locked(sw);
 	obs_publish_locked(sw);
-	rcu_tsan_quiescent();
-	synchronize_rcu();
-	rcu_tsan_reclaim();
+	rcu_sync();
 }
 
 static void obs_session_free(struct sw_session *s)
@@ -826,6 +826,7 @@ static void obs_retire_locked(struct sw *sw, bool all)
 	bool changed = false;
 	unsigned int n_done = 0;
 
+	sw_assert_locked(sw);
 	__atomic_store_n(&obs->any_finished, false, __ATOMIC_RELAXED);
 	for (s = obs->sessions; s; s = s->next) {
 		if (s->published &&
@@ -864,6 +865,7 @@ void sw_obs_reap(struct sw *sw)
 
 void sw_obs_reap_locked(struct sw *sw)
 {
+	sw_assert_locked(sw);
 	if (__atomic_load_n(&sw->obs->any_finished, __ATOMIC_ACQUIRE))
 		obs_retire_locked(sw, false);
 }
@@ -897,6 +899,7 @@ static int obs_session_start_locked(struct sw *sw, struct sw_session *s)
 {
 	int err = -pthread_create(&s->thread, NULL, obs_thread, s);
 
+	sw_assert_locked(sw);
 	if (err)
 		return err;
 	s->published = true;
@@ -921,6 +924,7 @@ int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
 	struct sw_session *s;
 	int err;
 
+	sw_assert_locked(sw);
 	sw_obs_reap_locked(sw);
 	s = obs_session_new(sw, SW_OBS_CAPTURE, f, OBS_RING_CAPTURE);
 	if (!s) {
@@ -996,6 +1000,7 @@ int sw_capture_stop_locked(struct sw *sw, uint32_t port, unsigned int id,
 	struct sw_session **pp, *s;
 	bool any = false, changed = false;
 
+	sw_assert_locked(sw);
 	for (s = sw->obs->sessions; s; s = s->next) {
 		if (!obs_capture_matches(s, port, id))
 			continue;
@@ -1053,6 +1058,7 @@ void sw_capture_list_locked(struct sw *sw,
 			    void (*cb)(const struct sw_capture_info *, void *),
 			    void *arg)
 {
+	sw_assert_locked(sw);
 	sw_obs_reap_locked(sw);
 	for (struct sw_session *s = sw->obs->sessions; s; s = s->next) {
 		struct sw_capture_info info;
@@ -1070,6 +1076,7 @@ int sw_stream_start_locked(struct sw *sw, enum sw_obs_kind kind,
 	struct sw_session *s;
 	int err;
 
+	sw_assert_locked(sw);
 	sw_obs_reap_locked(sw);
 	s = obs_session_new(sw, kind, f, kind == SW_OBS_MONITOR ?
 					 OBS_RING_MONITOR : OBS_RING_STREAM);
@@ -1095,6 +1102,7 @@ void sw_obs_port_removed_locked(struct sw *sw, uint32_t index)
 	struct sw_session *s;
 	bool changed = false;
 
+	sw_assert_locked(sw);
 	if (!sw->obs)
 		return;
 	/* Its index may name another port soon: its watchers end now, as
@@ -1125,6 +1133,7 @@ int sw_obs_init(struct sw *sw)
 
 void sw_obs_fini_locked(struct sw *sw)
 {
+	sw_assert_locked(sw);
 	if (!sw->obs)
 		return;
 	obs_retire_locked(sw, true);
