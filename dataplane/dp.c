@@ -256,7 +256,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 		return;
 	}
 	if (caa_unlikely(f->vnet.flags | f->vnet.gso_type) &&
-	    !dp_offload_valid(&f->vnet, f->len)) {
+	    !dp_offload_valid(&f->vnet, f->data, f->len)) {
 		DP_COUNT(mode, &st->drop_bad_offload);
 		DP_TRACE(tr, drop, DP_TR_DROP_BAD_OFFLOAD);
 		return;
@@ -356,6 +356,7 @@ static void dp_tx_build(const struct dp_conf *conf, uint32_t p,
 	bool reorder;
 
 	tx->port = conf->port[p];
+	tx->io_pending = false;
 	tx->vnet = f->vnet;
 	/* The header as it came, when it sits before the frame: the write
 	 * may then take header and frame as one buffer. */
@@ -423,37 +424,72 @@ void dp_tx_acc_publish(struct dp_worker *w)
  * locked adds a copy would cost more than the pipeline's own work, so a
  * burst's are gathered here by (port, VLAN) and added once.
  */
-void dp_io_tx_done(struct dp_io *io, const struct dp_tx *tx, int err)
+static void dp_tx_acc_add(struct dp_worker *w, struct dp_port *port,
+			  uint16_t vid, uint32_t packets, uint64_t bytes)
 {
-	struct dp_worker *w = io->w;
 	struct dp_tx_acc *a;
 	unsigned int i;
 
-	if (err) {
-		ADD(&tx->port->stats.tx_errors, 1);
-		return;
-	}
 	for (i = 0; i < w->n_acc; i++) {
 		a = &w->acc[i];
-		if (a->port == tx->port && a->vid == tx->vid) {
-			a->packets++;
-			a->bytes += tx->len;
+		if (a->port == port && a->vid == vid) {
+			a->packets += packets;
+			a->bytes += bytes;
 			return;
 		}
 	}
 	if (w->n_acc == DP_TX_ACC)
 		dp_tx_acc_publish(w);
 	a = &w->acc[w->n_acc++];
-	a->port = tx->port;
-	a->vid = tx->vid;
-	a->packets = 1;
-	a->bytes = tx->len;
+	a->port = port;
+	a->vid = vid;
+	a->packets = packets;
+	a->bytes = bytes;
+}
+
+static void dp_tx_done(struct dp_worker *w, const struct dp_tx *tx, int err)
+{
+	if (err)
+		ADD(&tx->port->stats.tx_errors, 1);
+	else
+		dp_tx_acc_add(w, tx->port, tx->vid, 1, tx->len);
+}
+
+/*
+ * Count what a kind's tx_burst() did with @n copies to @port: those it
+ * sent or failed now; those it queued on the ring are counted when the
+ * ring completes them.  A port's copies are mostly of one VLAN: summed,
+ * then added once.
+ */
+static void dp_tx_run_done(struct dp_worker *w, struct dp_port *port,
+			   struct dp_tx *const *txs, unsigned int n)
+{
+	uint16_t vid = txs[0]->vid;
+	uint32_t packets = 0;
+	uint64_t bytes = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_tx *tx = txs[i];
+
+		if (tx->io_pending)
+			continue;
+		if (caa_unlikely(tx->err || tx->vid != vid)) {
+			dp_tx_done(w, tx, tx->err);
+			continue;
+		}
+		packets++;
+		bytes += tx->len;
+	}
+	if (packets)
+		dp_tx_acc_add(w, port, vid, packets, bytes);
 }
 
 int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache)
 {
 	w->dp = dp;
 	w->io = (struct dp_io){ .w = w };
+	w->post_pass = 0;
+	memset(w->grp, 0, sizeof(w->grp));
 	w->n_tx = 0;
 	w->n_acc = 0;
 	w->gen = 0;
@@ -486,19 +522,64 @@ void dp_worker_fini(struct dp_worker *w)
 	w->traces = NULL;
 }
 
+void dp_io_tx_done(struct dp_io *io, const struct dp_tx *tx, int err)
+{
+	dp_tx_done(io->w, tx, err);
+}
+
+/*
+ * The queued copies, gathered by port: each port's kind is called once
+ * with all of its copies, in the order they were queued (frames to
+ * different ports may leave in another order than they came; to one
+ * port, never) - one call where a copy a call cost as much as the
+ * pipeline's own work on a frame to many ports.  A port's group is found
+ * by its index in w->grp; with one port (the common case) the queue is
+ * the group as it is.
+ */
 void dp_worker_post(struct dp_worker *w)
 {
-	unsigned int i = 0;
+	struct dp_tx *sorted[DP_TXQ];
+	struct dp_port *port_of[DP_TXQ];
+	uint8_t n_of[DP_TXQ], at_of[DP_TXQ], grp_of[DP_TXQ];
+	unsigned int n_grp = 0;
+	uint32_t pass;
 
-	/* Runs of copies to one port: the order to each port is kept. */
-	while (i < w->n_tx) {
+	if (!w->n_tx)
+		return;
+	/* w->grp[port index] names the port's group while its pass is this
+	 * one: no clearing between calls. */
+	pass = ++w->post_pass;
+	for (unsigned int i = 0; i < w->n_tx; i++) {
 		struct dp_port *port = w->tx[i].port;
-		unsigned int j = i + 1;
+		struct dp_post_grp *pg = &w->grp[port->index];
 
-		while (j < w->n_tx && w->tx[j].port == port)
-			j++;
-		port->ops->tx_burst(port, &w->io, &w->tx[i], j - i);
-		i = j;
+		if (pg->pass != pass) {
+			pg->pass = pass;
+			pg->g = (uint8_t)n_grp;
+			port_of[n_grp] = port;
+			n_of[n_grp++] = 0;
+		}
+		n_of[pg->g]++;
+		grp_of[i] = pg->g;
+	}
+	if (n_grp == 1) {
+		/* One port: the queue is its run already. */
+		for (unsigned int i = 0; i < w->n_tx; i++)
+			sorted[i] = &w->tx[i];
+	} else {
+		for (unsigned int k = 0, at = 0; k < n_grp; k++) {
+			at_of[k] = (uint8_t)at;
+			at += n_of[k];
+		}
+		for (unsigned int i = 0; i < w->n_tx; i++)
+			sorted[at_of[grp_of[i]]++] = &w->tx[i];
+	}
+	for (unsigned int k = 0, at = 0; k < n_grp; k++) {
+		struct dp_port *port = port_of[k];
+
+		port->ops->tx_burst(port, &w->io, sorted + at, n_of[k]);
+		dp_tx_run_done(w, port, sorted + at, n_of[k]);
+		at += n_of[k];
 	}
 }
 
@@ -518,7 +599,9 @@ static void dp_tx_now(struct dp_worker *w, struct dp_tx *tx)
 {
 	struct dp_io io = { .w = w };
 
-	tx->port->ops->tx_burst(tx->port, &io, tx, 1);
+	tx->io_pending = false;
+	tx->port->ops->tx_burst(tx->port, &io, &tx, 1);
+	dp_tx_done(w, tx, tx->err);
 }
 
 /* ---- what watchers see ---- */
@@ -628,7 +711,7 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 	if (!w->seg)
 		w->seg = malloc(DP_SEG_MAX);
 	if (!w->lin || !w->seg) {
-		dp_io_tx_done(&w->io, tx, -ENOMEM);
+		dp_tx_done(w, tx, -ENOMEM);
 		return;
 	}
 	for (int i = 1; i < tx->iovcnt; i++) {
@@ -639,13 +722,13 @@ static void dp_tx_soft(struct dp_worker *w, struct dp_tx *tx,
 		ret = dp_sw_gso(w->lin, len, &tx->vnet, w->seg, dp_soft_emit,
 				&ctx);
 		if (ret < 0)
-			dp_io_tx_done(&w->io, tx, ret);
+			dp_tx_done(w, tx, ret);
 		else
 			ADD(&out->stats.tx_sw_gso, 1);
 		return;
 	}
 	if (dp_sw_csum(w->lin, len, &tx->vnet)) {
-		dp_io_tx_done(&w->io, tx, -EINVAL);
+		dp_tx_done(w, tx, -EINVAL);
 		return;
 	}
 	ADD(&out->stats.tx_sw_csum, 1);

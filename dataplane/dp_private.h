@@ -56,6 +56,12 @@ struct dp_tx_acc {
 	uint64_t bytes;
 };
 
+/* dp_worker_post(): which group a port's copies are in, in pass @pass. */
+struct dp_post_grp {
+	uint32_t pass;
+	uint8_t g;
+};
+
 /*
  * What one thread running the pipeline keeps between frames: the egress
  * copies pass two has decided but not yet written, the learning cache,
@@ -79,6 +85,8 @@ struct dp_worker {
 	struct dp_trace *traces;
 	uint8_t *lin;			/* a frame as it leaves, linear */
 	uint8_t *seg;			/* one software segment */
+	uint32_t post_pass;
+	struct dp_post_grp grp[DP_MAX_PORTS];
 };
 
 /* A poll thread, as the control side starts, kicks and stops it. */

@@ -80,8 +80,34 @@ uint32_t dp_offload_needs(const struct virtio_net_hdr *vh)
 	return need;
 }
 
-bool dp_offload_valid(const struct virtio_net_hdr *vh, uint32_t len)
+/* The length of the Ethernet header of @frame, its VLAN tags counted;
+ * 0 when it is cut short. */
+static uint32_t l2_len(const uint8_t *frame, uint32_t len)
 {
+	uint32_t off = 12;
+
+	for (;;) {
+		uint16_t proto;
+
+		if (off + 2 > len)
+			return 0;
+		proto = get_be16(frame + off);
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			return off + 2;
+		off += 4;
+	}
+}
+
+/* As the kernel's UDP_MAX_SEGMENTS. */
+#define UDP_MAX_SEGMENTS 128
+/* The kernel's GSO_BY_FRAGS: not a size. */
+#define GSO_BY_FRAGS 0xffff
+
+bool dp_offload_valid(const struct virtio_net_hdr *vh, const uint8_t *frame,
+		      uint32_t len)
+{
+	uint32_t thlen = 0, start = vh->csum_start, off = vh->csum_offset;
+
 	switch (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
 	case VIRTIO_NET_HDR_GSO_NONE:
 		if (vh->gso_type & VIRTIO_NET_HDR_GSO_ECN)
@@ -89,19 +115,43 @@ bool dp_offload_valid(const struct virtio_net_hdr *vh, uint32_t len)
 		break;
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 	case VIRTIO_NET_HDR_GSO_TCPV6:
-		if (!vh->gso_size)
-			return false;
+		thlen = 20;
 		break;
 	case VIRTIO_NET_HDR_GSO_UDP_L4:
-		if (!vh->gso_size || (vh->gso_type & VIRTIO_NET_HDR_GSO_ECN))
+		if (vh->gso_type & VIRTIO_NET_HDR_GSO_ECN)
 			return false;
+		thlen = 8;
 		break;
 	default:
 		return false;		/* UFO and the unknown */
 	}
-	if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    (uint32_t)vh->csum_start + vh->csum_offset + 2 > len)
+	/* As virtio_net_hdr_to_skb(): every offset inside the frame, the
+	 * checksum after the Ethernet header (its tags too: one may be
+	 * popped on the way out, and csum_start moves back with it). */
+	if (vh->hdr_len > len)
 		return false;
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		uint32_t l2 = l2_len(frame, len);
+
+		if (!l2 || start < l2 ||
+		    start + (off + 2 > thlen ? off + 2 : thlen) > len)
+			return false;
+	}
+	if (!thlen)
+		return true;
+	if (!vh->gso_size || vh->gso_size == GSO_BY_FRAGS)
+		return false;
+	if (thlen == 20 && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    off != 16)
+		return false;		/* not TCP's checksum field */
+	if (thlen == 8) {
+		/* USO: the checksum is UDP's, and is to be completed. */
+		if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || off != 6)
+			return false;
+		if (len - (start + thlen) >
+		    (uint32_t)vh->gso_size * UDP_MAX_SEGMENTS)
+			return false;
+	}
 	return true;
 }
 
@@ -171,7 +221,9 @@ static int gso_parse(const uint8_t *frame, uint32_t len,
 		if (vh->csum_start < lo->l4 && !lo->ipv6)
 			return -EINVAL;
 		if (vh->csum_start != lo->l4) {
-			if (!lo->ipv6)
+			/* Only IPv6 extension headers put L4 elsewhere, and
+			 * they come after the fixed header. */
+			if (!lo->ipv6 || vh->csum_start < lo->l4)
 				return -EINVAL;
 			lo->l4 = vh->csum_start;
 			l4proto = type == VIRTIO_NET_HDR_GSO_UDP_L4 ?

@@ -53,9 +53,18 @@ enum dp_offload_bit {
 /* The offloads a frame with header @vh needs of its egress port. */
 uint32_t dp_offload_needs(const struct virtio_net_hdr *vh);
 
-/* Whether the header asks for something we cannot do (UFO, a bad
- * offset): such a frame is dropped and counted. */
-bool dp_offload_valid(const struct virtio_net_hdr *vh, uint32_t len);
+/*
+ * Whether the header of the @len-byte frame at @frame is one we can honour,
+ * checked as the kernel's virtio_net_hdr_to_skb() checks what a tap or a
+ * packet socket is handed: a known GSO type with a size, the checksum
+ * offsets inside the frame and after its Ethernet header and tags, the
+ * checksum field TCP's or UDP's, hdr_len within the frame, no more UDP
+ * segments than the kernel takes.  Other flags (DATA_VALID: a tap says
+ * the checksum was checked) pass.  A frame that
+ * fails is dropped and counted; nothing past this trusts a field unchecked.
+ */
+bool dp_offload_valid(const struct virtio_net_hdr *vh, const uint8_t *frame,
+		      uint32_t len);
 
 /*
  * Complete the partial checksum of the @len-byte frame at @frame in place,
@@ -67,8 +76,9 @@ int dp_sw_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh);
 
 /*
  * Cut the super-frame at @frame (@len bytes, header @vh) into frames of
- * at most gso_size bytes of payload, each built in @seg (room for
- * hdr_len + gso_size bytes: DP_SEG_MAX is always enough) with complete
+ * at most gso_size bytes of payload, each built in @seg (DP_SEG_MAX bytes
+ * are always enough; nothing past the segment being built is read or
+ * written, and nothing past @len of the frame) with complete
  * IPv4 header, TCP or UDP checksums, TCP sequence numbers and flags as
  * tcp_gso_segment() sets them, and handed to @emit in order; @emit
  * returns 0 to go on.  Returns the number of segments, or -EINVAL when

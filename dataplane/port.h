@@ -84,13 +84,13 @@ struct dp_tx {
 	struct virtio_net_hdr vnet;
 	uint8_t tag[VLAN_HLEN];
 	uint16_t vid;			/* for per-VLAN counters; 0: none */
-	int iovcnt;
+	uint8_t iovcnt;
+	/* Queued on a ring: its outcome comes when the ring has run. */
+	bool io_pending;
+	/* Its outcome, as the kind's tx_burst() sets it: 0 or -errno. */
+	int16_t err;
 	uint32_t len;
 	struct iovec iov[4];
-	/* The kind's, while a write of this copy is queued on a ring: the
-	 * bytes the write must take to have succeeded. */
-	uint32_t io_len;
-	bool io_pending;
 };
 
 /*
@@ -125,8 +125,9 @@ struct dp_io {
 	bool ring_failed;
 };
 
-/* The outcome of one copy (0 or -errno): counted in the port's tx_*
- * counters or tx_errors.  Any thread, once per copy. */
+/* The outcome of one copy whose write was queued on io->ring (0 or
+ * -errno): counted in the port's tx_* counters or tx_errors.  The ring
+ * helper calls it (uring.c); a kind sets tx->err instead. */
 void dp_io_tx_done(struct dp_io *io, const struct dp_tx *tx, int err);
 
 static inline void dp_io_ring_failed(struct dp_io *io)
@@ -170,13 +171,15 @@ struct port_ops {
 	int (*rx_burst)(struct dp_port *port, struct dp_io *io,
 			struct dp_frame *frames, unsigned int n);
 	/*
-	 * Any thread.  Send @n copies, all to this port, in order.  Each
-	 * copy's outcome goes to dp_io_tx_done(), now or when io->ring has
-	 * run; the copies stay valid until then.  May rewrite their iovecs
+	 * Any thread.  Send the @n copies @txs[], all to this port, in
+	 * order.  For each,
+	 * either set its err (0: sent, or -errno) now, or queue it on
+	 * io->ring (dp_uring_write(): its outcome comes when the ring has
+	 * run; the copies stay valid until then).  May rewrite their iovecs
 	 * (dp_iov_merge()).
 	 */
 	void (*tx_burst)(struct dp_port *port, struct dp_io *io,
-			 struct dp_tx *txs, unsigned int n);
+			 struct dp_tx *const *txs, unsigned int n);
 
 	/*
 	 * Control side, optional: where the device is and whether it is

@@ -75,10 +75,11 @@ static int mem_tx(struct dp_port *port, const struct dp_tx *tx)
 }
 
 static void mem_tx_burst(struct dp_port *port, struct dp_io *io,
-			 struct dp_tx *txs, unsigned int n)
+			 struct dp_tx *const *txs, unsigned int n)
 {
+	(void)io;		/* always at once */
 	for (unsigned int i = 0; i < n; i++)
-		dp_io_tx_done(io, &txs[i], mem_tx(port, &txs[i]));
+		txs[i]->err = mem_tx(port, txs[i]);
 }
 
 static void mem_close(struct dp_port *port)

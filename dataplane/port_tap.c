@@ -153,26 +153,25 @@ static int tap_rx_burst(struct dp_port *port, struct dp_io *io,
 }
 
 static void tap_tx_burst(struct dp_port *port, struct dp_io *io,
-			 struct dp_tx *txs, unsigned int n)
+			 struct dp_tx *const *txs, unsigned int n)
 {
 	struct tap_port *tp = tap_port(port);
 	int skip = tp->hdr_len ? 0 : 1;
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct dp_tx *tx = &txs[i];
+		struct dp_tx *tx = txs[i];
 		int n_iov = dp_iov_merge(tx->iov + skip, tx->iovcnt - skip);
 		struct iovec *iov = tx->iov + skip;
 		ssize_t ret;
 
-		tx->io_len = tx->len + tp->hdr_len;
 		if (io->ring && !dp_uring_write(io->ring, tp->fd, tx, iov,
 						n_iov))
 			continue;
 		ret = n_iov == 1 ? write(tp->fd, iov[0].iov_base,
 					 iov[0].iov_len)
 				 : writev(tp->fd, iov, n_iov);
-		dp_io_tx_done(io, tx, ret < 0 ? -errno :
-				      (size_t)ret == tx->io_len ? 0 : -EIO);
+		tx->err = ret < 0 ? -errno :
+			  (size_t)ret == tx->len + tp->hdr_len ? 0 : -EIO;
 	}
 }
 

@@ -13,15 +13,21 @@
 /* SQEs: a full queue of copies, and reads. */
 #define DP_URING_ENTRIES 256
 
-/* user_data: a write's struct dp_tx, or a read's result slot with bit 0
- * set (both are at least 4-byte aligned). */
+/* user_data: a write's slot in writes[], or a read's result slot with
+ * bit 0 set (both are at least 4-byte aligned). */
 #define DP_UD_READ 1u
+
+/* A write queued: its copy, and the bytes it must take. */
+struct dp_uring_write {
+	struct dp_tx *tx;
+	uint32_t len;
+};
 
 struct dp_uring {
 	struct io_uring ring;
 	/* Writes queued or submitted since the last dp_uring_submit(). */
 	unsigned int n_writes;
-	struct dp_tx *writes[DP_URING_ENTRIES];
+	struct dp_uring_write writes[DP_URING_ENTRIES];
 	/*
 	 * Receive buffers registered with the ring: slot i holds those of
 	 * port i.  A registered buffer is read into and written from
@@ -166,6 +172,7 @@ int dp_uring_read(struct dp_uring *u, const struct dp_port *port, int fd,
 int dp_uring_write(struct dp_uring *u, int fd, struct dp_tx *tx,
 		   const struct iovec *iov, int iovcnt)
 {
+	struct dp_uring_write *slot;
 	struct io_uring_sqe *sqe;
 
 	if (u->n_writes == DP_URING_ENTRIES)
@@ -173,6 +180,11 @@ int dp_uring_write(struct dp_uring *u, int fd, struct dp_tx *tx,
 	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe)
 		return -ENOSPC;
+	slot = &u->writes[u->n_writes++];
+	slot->tx = tx;
+	slot->len = 0;
+	for (int i = 0; i < iovcnt; i++)
+		slot->len += iov[i].iov_len;
 	/* One buffer (header and frame as read): a plain write, without an
 	 * iovec to import. */
 	if (iovcnt == 1) {
@@ -190,9 +202,8 @@ int dp_uring_write(struct dp_uring *u, int fd, struct dp_tx *tx,
 		io_uring_prep_writev(sqe, fd, iov, iovcnt, (uint64_t)-1);
 	}
 	sqe->rw_flags = RWF_NOWAIT;
-	sqe->user_data = (uintptr_t)tx;
+	sqe->user_data = (uintptr_t)slot;
 	tx->io_pending = true;
-	u->writes[u->n_writes++] = tx;
 	return 0;
 }
 
@@ -209,13 +220,14 @@ static void dp_uring_reap(struct dp_uring *u, struct dp_io *io)
 		if (ud & DP_UD_READ) {
 			*(int32_t *)(ud & ~(uintptr_t)DP_UD_READ) = cqe->res;
 		} else if (ud) {
-			struct dp_tx *tx = (struct dp_tx *)ud;
+			struct dp_uring_write *slot = (void *)ud;
+			struct dp_tx *tx = slot->tx;
 
 			if (!tx->io_pending)
 				continue;
 			tx->io_pending = false;
 			dp_io_tx_done(io, tx, cqe->res < 0 ? cqe->res :
-				      (uint32_t)cqe->res == tx->io_len ? 0 :
+				      (uint32_t)cqe->res == slot->len ? 0 :
 				      -EIO);
 		}
 	}
@@ -241,9 +253,11 @@ int dp_uring_submit(struct dp_uring *u, struct dp_io *io)
 	/* After a failed submission: what never completed is lost, and
 	 * counted. */
 	for (unsigned int i = 0; i < u->n_writes; i++) {
-		if (u->writes[i]->io_pending) {
-			u->writes[i]->io_pending = false;
-			dp_io_tx_done(io, u->writes[i], -EIO);
+		struct dp_tx *tx = u->writes[i].tx;
+
+		if (tx->io_pending) {
+			tx->io_pending = false;
+			dp_io_tx_done(io, tx, -EIO);
 		}
 	}
 	u->n_writes = 0;

@@ -57,8 +57,8 @@ int dp_uring_read(struct dp_uring *u, const struct dp_port *port, int fd,
 		  void *buf, size_t len, int32_t *res);
 
 /*
- * Queue a write of @tx to @fd from @iov[0..@iovcnt) (@tx->io_len bytes in
- * all); dp_io_tx_done() reports it when the ring has run.  Returns 0, or
+ * Queue a write of @tx to @fd from @iov[0..@iovcnt) (the write must take
+ * all of it to succeed); dp_io_tx_done() reports it when the ring has run.  Returns 0, or
  * -ENOSPC when the ring is full (nothing queued).
  */
 int dp_uring_write(struct dp_uring *u, int fd, struct dp_tx *tx,

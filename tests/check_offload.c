@@ -320,7 +320,7 @@ START_TEST(test_sw_csum_bad_offsets)
 	f.vnet.csum_start = f.len - 1;
 	f.vnet.csum_offset = 0;
 	ck_assert_int_eq(dp_sw_csum(f.data, f.len, &f.vnet), -EINVAL);
-	ck_assert(!dp_offload_valid(&f.vnet, f.len));
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
 }
 END_TEST
 
@@ -335,7 +335,7 @@ static void gso_case(bool v6, enum l4_kind kind, uint32_t payload,
 	int n;
 
 	build(&f, v6, kind, payload, mss, n_tags, flags);
-	ck_assert(dp_offload_valid(&f.vnet, f.len));
+	ck_assert(dp_offload_valid(&f.vnet, f.data, f.len));
 	n = dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s);
 	ck_assert_int_eq(n, (int)((payload + mss - 1) / mss));
 	check_segments(&f, &s, v6, kind);
@@ -386,13 +386,13 @@ START_TEST(test_gso_invalid)
 	build(&f, false, L4_TCP, 5000, 1448, 0, 0x18);
 	/* gso_size 0 */
 	f.vnet.gso_size = 0;
-	ck_assert(!dp_offload_valid(&f.vnet, f.len));
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
 	ck_assert_int_eq(dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s),
 			 -EINVAL);
 	/* UFO: not ours to do */
 	f.vnet.gso_size = 1448;
 	f.vnet.gso_type = VIRTIO_NET_HDR_GSO_UDP;
-	ck_assert(!dp_offload_valid(&f.vnet, f.len));
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
 	/* TCPv6 type on an IPv4 frame */
 	f.vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
 	ck_assert_int_eq(dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s),
@@ -653,7 +653,13 @@ START_TEST(test_dp_bad_header_dropped)
 	build(&f, false, L4_TCP, 3000, 1448, 0, 0x18);
 	f.vnet.csum_start = (uint16_t)(f.len - 1);	/* out of the frame */
 	input(0, &f);
-	ck_assert_uint_eq(stats(0).drop_bad_offload, 2);
+	build(&f, false, L4_TCP, 3000, 1448, 0, 0x18);
+	f.vnet.hdr_len = (uint16_t)(f.len + 100);	/* past the end */
+	input(0, &f);
+	build(&f, false, L4_TCP, 3000, 1448, 0, 0x18);
+	f.vnet.csum_start = 2;				/* in the MACs */
+	input(0, &f);
+	ck_assert_uint_eq(stats(0).drop_bad_offload, 4);
 	ck_assert_uint_eq(dp_mem_port_pending(fx_port[1]), 0);
 	ck_assert_uint_eq(dp_mem_port_pending(fx_port[2]), 0);
 	/* Nothing learned from them either. */
@@ -678,6 +684,92 @@ START_TEST(test_dp_segment_errors_counted)
 }
 END_TEST
 
+/*
+ * An IPv6 super-frame whose csum_start points into the IPv6 header: taken
+ * for where TCP starts, it made a header shorter than the IPv6 one, and
+ * each segment's checksum read the 40-byte header past the segment's end
+ * (a heap overflow when the buffer holds just the segment).  Refused now,
+ * without touching the buffer.
+ */
+START_TEST(test_gso_v6_csum_start_in_ip_header)
+{
+	static struct tframe f;
+	struct segs s = { 0 };
+	uint8_t *seg;
+
+	build(&f, true, L4_TCP, 64, 8, 0, 0x18);
+	f.vnet.csum_start = f.l3;
+	f.data[f.l3 + 12] = 0x50;	/* "doff" 5 there: 20 bytes */
+	seg = malloc(f.l3 + 20 + 8);	/* what such a segment takes */
+	ck_assert_ptr_nonnull(seg);
+	ck_assert_int_eq(dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s),
+			 -EINVAL);
+	ck_assert_uint_eq(s.n, 0);
+	free(seg);
+}
+END_TEST
+
+/* A well-formed super-frame needs no room past each segment. */
+START_TEST(test_gso_tight_segment_buffer)
+{
+	static struct tframe f;
+	struct segs s = { 0 };
+	uint8_t *seg;
+
+	build(&f, true, L4_TCP, 1000, 100, 1, 0x18);
+	seg = malloc(f.hdr_len + 100);
+	ck_assert_ptr_nonnull(seg);
+	ck_assert_int_eq(dp_sw_gso(f.data, f.len, &f.vnet, seg, collect, &s),
+			 10);
+	check_segments(&f, &s, true, L4_TCP);
+	segs_free(&s);
+	free(seg);
+}
+END_TEST
+
+/* What virtio_net_hdr_to_skb() refuses, we refuse. */
+START_TEST(test_offload_valid_rules)
+{
+	static struct tframe f;
+
+	build(&f, false, L4_TCP, 3000, 1448, 1, 0x18);
+	ck_assert(dp_offload_valid(&f.vnet, f.data, f.len));
+	f.vnet.hdr_len = (uint16_t)(f.len + 1);
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	build(&f, false, L4_TCP, 3000, 1448, 1, 0x18);
+	f.vnet.csum_start = 14;		/* inside the tag */
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	f.vnet.csum_start = 0;		/* inside the MACs */
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	/* The TCP header must fit after csum_start. */
+	f.vnet.csum_start = (uint16_t)(f.len - 19);
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	build(&f, false, L4_TCP, 3000, 1448, 0, 0x18);
+	f.vnet.csum_offset = 6;		/* not TCP's checksum */
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	build(&f, false, L4_TCP, 3000, 0xffff, 0, 0x18);	/* GSO_BY_FRAGS */
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	/* A frame cut inside its tags has no Ethernet header to speak of. */
+	build(&f, false, L4_TCP, 10, 0, 2, 0x18);
+	ck_assert(dp_offload_valid(&f.vnet, f.data, f.len));
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, 15));
+	/* USO: the UDP checksum, to be completed, at most 128 segments. */
+	build(&f, true, L4_UDP, 9000, 1452, 0, 0);
+	ck_assert(dp_offload_valid(&f.vnet, f.data, f.len));
+	f.vnet.flags = 0;
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	build(&f, true, L4_UDP, 9000, 1452, 0, 0);
+	f.vnet.csum_offset = 16;
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	build(&f, false, L4_UDP, 9000, 64, 0, 0);	/* 141 segments */
+	ck_assert(!dp_offload_valid(&f.vnet, f.data, f.len));
+	/* A tap says the checksum was checked: that passes. */
+	build(&f, false, L4_TCP, 100, 0, 0, 0x18);
+	f.vnet.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	ck_assert(dp_offload_valid(&f.vnet, f.data, f.len));
+}
+END_TEST
+
 static Suite *offload_suite(void)
 {
 	Suite *s = suite_create("offload");
@@ -698,6 +790,9 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, test_gso_udp4_udp6);
 	tcase_add_test(tc, test_gso_tagged);
 	tcase_add_test(tc, test_gso_invalid);
+	tcase_add_test(tc, test_gso_v6_csum_start_in_ip_header);
+	tcase_add_test(tc, test_gso_tight_segment_buffer);
+	tcase_add_test(tc, test_offload_valid_rules);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pipeline");
