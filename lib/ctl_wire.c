@@ -33,12 +33,47 @@ int ctl_request_send(int fd, int argc, char *const argv[])
 	return io_write_all(fd, buf, len);
 }
 
+ssize_t ctl_request_end(const char *buf, size_t len)
+{
+	const char *end;
+
+	if (len && buf[0] == '\n')
+		return 1;
+	end = memmem(buf, len, "\n\n", 2);
+	return end ? end - buf + 2 : -1;
+}
+
+int ctl_request_split(char *buf, size_t len, char *argv[], int max_words)
+{
+	int argc = 0;
+	char *word;
+
+	/* Words are text: a NUL byte would end one early. */
+	if (!len || buf[len - 1] != '\n' || memchr(buf, '\0', len))
+		return -EINVAL;
+	if (len == 1) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (len < 2 || buf[len - 2] != '\n')
+		return -EINVAL;
+	buf[len - 1] = '\0';
+	for (word = buf; *word; ) {
+		char *nl = strchr(word, '\n');
+
+		if (argc >= max_words)
+			return -EMSGSIZE;
+		*nl = '\0';
+		argv[argc++] = word;
+		word = nl + 1;
+	}
+	return argc;
+}
+
 int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
 		     int max_words)
 {
 	size_t len = 0;
-	int argc = 0;
-	char *word;
 
 	/* Read until the empty line: "\n\n", or a lone "\n" at the start. */
 	for (;;) {
@@ -62,17 +97,7 @@ int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
 			return -EINVAL;
 		len += n;
 	}
-	buf[len - 1] = '\0';
-	for (word = buf; *word; ) {
-		char *nl = strchr(word, '\n');
-
-		if (argc >= max_words)
-			return -EMSGSIZE;
-		*nl = '\0';
-		argv[argc++] = word;
-		word = nl + 1;
-	}
-	return argc;
+	return ctl_request_split(buf, len, argv, max_words);
 }
 
 void ctl_put_obj(FILE *out, const char *kind)

@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CTL_MAX_WORDS	64
 #define CTL_MAX_REQUEST	4096
@@ -60,6 +61,13 @@ int ctl_request_send(int fd, int argc, char *const argv[]);
  * -EPROTO: connection closed before the empty line). */
 int ctl_request_recv(int fd, char *buf, size_t size, char *argv[],
 		     int max_words);
+/* Where the request in the @len bytes at @buf ends (just after its empty
+ * line), or -1 when it is not all there yet. */
+ssize_t ctl_request_end(const char *buf, size_t len);
+/* Split the whole request of @len bytes at @buf (ending with its empty
+ * line) into words, in place: the word count, or -EINVAL (a NUL byte, no
+ * empty line at the end), -EMSGSIZE (more than @max_words). */
+int ctl_request_split(char *buf, size_t len, char *argv[], int max_words);
 
 /* Building a response (daemon).  All write into @out and never fail
  * visibly: a memory stream that fails to grow reports it at close. */

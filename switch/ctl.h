@@ -43,6 +43,24 @@ struct ctl_req {
 	char error[256];	/* the error line, "Error: ..." */
 };
 
+/* The answer to a request, as ctl_run() makes it. */
+struct ctl_answer {
+	char *text;		/* the records, error and status; free() it */
+	size_t len;
+	int status;		/* the request's: 0 or -errno */
+	bool handed_off;	/* a stream session answers, on its own */
+};
+
+/*
+ * Run the request @argv[0..@argc) - lex it, take sw->lock, run its
+ * handler - and make its answer in @ans, in the wire format.  @fd is the
+ * client's connection, for a stream session to take over (-1: none).
+ * Returns 0 (the request's own status is in ans->status), or -ENOMEM.
+ * The control thread, offline; the tests and fuzzers call it too.
+ */
+int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
+	    struct ctl_answer *ans);
+
 /* A command's handler: 0, or -errno with r->error set (or left empty:
  * then the line is "Error: " and strerror()). */
 typedef int ctl_handler_func(struct ctl_req *r, const struct gr_args *a);

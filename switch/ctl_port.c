@@ -115,7 +115,7 @@ int ctl_port_add(struct ctl_req *r, const struct gr_args *a)
 	if (!dev)
 		return ctl_err(r, -EINVAL, "Error: usage: port add IFNAME");
 	/* The answer has always been -EINVAL, whatever the reason. */
-	if (sw_op_port_add(r->sw, dev->word, SW_PORT_KIND_DEFAULT, &why))
+	if (sw_op_port_add(r->sw, dev->word, NULL, &why))
 		return ctl_op_err(r, -EINVAL, &why);
 	return 0;
 }

@@ -3,8 +3,10 @@
  * lex its words (lib/grammar.h), then run the command's handler (ctl.h)
  * under sw->lock and answer with data (lib/ctl_wire.h).
  *
- * One request per connection, served one at a time by one thread.  A
- * request is fully checked before anything changes or is printed: the
+ * One request per connection; one thread serves every connection from a
+ * poll() loop (a slow client waits alone) and runs their requests one at
+ * a time.  A request is fully checked before anything changes or is
+ * printed: the
  * words by the lexer, before the lock is taken; what needs the switch's
  * state by the operation the handler calls.  An error is one line,
  * "Error: argument "X" is wrong: why", and the records printed before it
@@ -31,12 +33,15 @@
 #include "lib/io.h"
 #include "lib/rcu.h"
 
+struct ctl_conn;
+
 struct sw_ctl {
 	struct sw *sw;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd;
 	int stop_fd;
 	pthread_t thread;
+	struct ctl_conn *conns;		/* [CTL_MAX_CONNS] */
 };
 
 /* ---- what the handlers share ---- */
@@ -135,130 +140,276 @@ static const struct gr_cmd *ctl_parse(struct ctl_req *r, int argc,
 	return cmd;
 }
 
-/* ---- the socket ---- */
+/* ---- running a request ---- */
 
-/*
- * Wait until the whole request is in the socket buffer, for at most
- * CTL_REQUEST_MS in all: a client that trickles bytes must not hold the
- * one control thread.  Returns 0 when it is there (or the peer closed).
- */
-#define CTL_REQUEST_MS 2000
-static int wait_request(int fd)
+int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
+	    struct ctl_answer *ans)
 {
-	uint64_t deadline = dp_now_ms() + CTL_REQUEST_MS;
-	char peek[CTL_MAX_REQUEST];
-
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = dp_now_ms();
-		ssize_t n;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, deadline - now) <= 0)
-			continue;
-		n = recv(fd, peek, sizeof(peek) - 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n <= 0)
-			return 0;	/* closed or failed: recv will say */
-		peek[n] = '\0';
-		if (peek[0] == '\n' || memmem(peek, n, "\n\n", 2) ||
-		    n == sizeof(peek) - 1)
-			return 0;
-		/* Not all there yet: wait for more without spinning. */
-		usleep(1000);
-	}
-}
-
-/* Serve one connection.  Returns false when a stream session took @fd. */
-static bool serve_one(struct sw_ctl *ctl, int fd)
-{
-	char buf[CTL_MAX_REQUEST], *argv[CTL_MAX_WORDS];
-	struct timeval tv = { .tv_sec = 2 };
-	struct ctl_req r = { .sw = ctl->sw, .fd = fd };
+	struct ctl_req r = { .sw = sw, .fd = fd };
 	const struct gr_cmd *cmd;
 	struct gr_args args;
-	char *text = NULL;
-	size_t len = 0;
-	int argc, status;
-	FILE *out;
+	int status;
 
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (wait_request(fd)) {
-		sw_log(LOG_WARNING, "control: request not complete in %d ms",
-		       CTL_REQUEST_MS);
-		return true;
-	}
-	argc = ctl_request_recv(fd, buf, sizeof(buf), argv, CTL_MAX_WORDS);
-	if (argc < 0) {
-		sw_log(LOG_WARNING, "control: bad request: %s",
-		       strerror(-argc));
-		return true;
-	}
-	out = open_memstream(&text, &len);
-	if (!out)
-		return true;
-	r.out = out;
-
+	memset(ans, 0, sizeof(*ans));
+	r.out = open_memstream(&ans->text, &ans->len);
+	if (!r.out)
+		return -ENOMEM;
 	cmd = ctl_parse(&r, argc, argv, &args);
 	if (cmd) {
-		sw_lock(ctl->sw);
+		sw_lock(sw);
 		status = ctl_handlers[cmd->id](&r, &args);
-		sw_unlock(ctl->sw);
+		sw_unlock(sw);
 	} else {
 		status = -EINVAL;
 	}
 	if (!status && r.handed_off) {
 		/* The stream's session answers from now on. */
-		fclose(out);
-		free(text);
-		return false;
+		fclose(r.out);
+		free(ans->text);
+		ans->text = NULL;
+		ans->len = 0;
+		ans->handed_off = true;
+		return 0;
 	}
-
 	if (status) {
 		/* No partial output: an error discards any records. */
-		fclose(out);
-		free(text);
-		text = NULL;
-		out = open_memstream(&text, &len);
-		if (!out)
-			return true;
+		fclose(r.out);
+		free(ans->text);
+		ans->text = NULL;
+		r.out = open_memstream(&ans->text, &ans->len);
+		if (!r.out)
+			return -ENOMEM;
 		if (!r.error[0])
 			snprintf(r.error, sizeof(r.error), "Error: %s",
 				 strerror(-status));
 	}
-	ctl_put_status(out, status, status ? r.error : NULL);
-	if (fclose(out) == 0)
-		io_write_all(fd, text, len);
-	free(text);
+	ctl_put_status(r.out, status, status ? r.error : NULL);
+	if (fclose(r.out)) {
+		free(ans->text);
+		ans->text = NULL;
+		return -ENOMEM;
+	}
+	ans->status = status;
+	return 0;
+}
+
+/* ---- the socket ---- */
+
+/*
+ * The control thread serves every connection at once from one poll()
+ * loop, so that a client that sends its request slowly, or never, or
+ * reads its answer slowly, holds up nobody else: each connection's
+ * request is gathered as it comes, without blocking, and run when its
+ * empty line is in; its answer is written as the client takes it.  A
+ * request must be complete within CTL_REQUEST_MS of the connection, an
+ * answer taken within CTL_ANSWER_MS of being ready; past that the
+ * connection is dropped.  At most CTL_MAX_CONNS connections are open;
+ * one more is told so and closed.
+ */
+#define CTL_REQUEST_MS	2000
+#define CTL_ANSWER_MS	2000
+#define CTL_MAX_CONNS	64
+
+struct ctl_conn {
+	int fd;				/* -1: a free slot */
+	uint64_t deadline_ms;
+	size_t in_len;
+	char in[CTL_MAX_REQUEST];
+	struct ctl_answer ans;		/* ans.text: being written */
+	size_t out_off;
+};
+
+static void ctl_conn_close(struct ctl_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->ans.text);
+	c->ans.text = NULL;
+}
+
+/* Write what the client takes of the answer now; true when all of it is
+ * gone (or the client is). */
+static bool ctl_conn_flush(struct ctl_conn *c)
+{
+	while (c->out_off < c->ans.len) {
+		ssize_t n = send(c->fd, c->ans.text + c->out_off,
+				 c->ans.len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->out_off += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return !(n < 0 && errno == EAGAIN);
+	}
 	return true;
+}
+
+/* The request of @c is all in: run it, and start on the answer. */
+static void ctl_conn_run(struct sw_ctl *ctl, struct ctl_conn *c,
+			 size_t len)
+{
+	char *argv[CTL_MAX_WORDS];
+	int argc, err;
+
+	argc = ctl_request_split(c->in, len, argv, CTL_MAX_WORDS);
+	if (argc < 0) {
+		sw_log(LOG_WARNING, "control: bad request: %s",
+		       strerror(-argc));
+		ctl_conn_close(c);
+		return;
+	}
+	err = ctl_run(ctl->sw, argc, argv, c->fd, &c->ans);
+	if (err) {
+		sw_log(LOG_WARNING, "control: cannot answer: %s",
+		       strerror(-err));
+		ctl_conn_close(c);
+		return;
+	}
+	if (c->ans.handed_off) {
+		c->fd = -1;		/* the stream's session owns it */
+		ctl_conn_close(c);
+		return;
+	}
+	c->out_off = 0;
+	c->deadline_ms = dp_now_ms() + CTL_ANSWER_MS;
+	if (ctl_conn_flush(c))
+		ctl_conn_close(c);
+}
+
+/* Read what has come of @c's request; run it once it is all there. */
+static void ctl_conn_read(struct sw_ctl *ctl, struct ctl_conn *c)
+{
+	ssize_t n, end;
+
+	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (c->in_len)
+			sw_log(LOG_WARNING, "control: bad request: %s",
+			       strerror(EPROTO));
+		ctl_conn_close(c);
+		return;
+	}
+	c->in_len += n;
+	end = ctl_request_end(c->in, c->in_len);
+	if (end >= 0) {
+		ctl_conn_run(ctl, c, end);
+	} else if (c->in_len == sizeof(c->in)) {
+		sw_log(LOG_WARNING, "control: bad request: %s",
+		       strerror(EMSGSIZE));
+		ctl_conn_close(c);
+	}
+}
+
+/* A connection past the connections we keep: one line, and closed. */
+static void ctl_refuse(int fd)
+{
+	static const char busy[] =
+		"error Error: too many control connections; try again\n"
+		"status -16\n\n";
+
+	if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* Nothing more to do for it. */
+	}
+	close(fd);
+}
+
+static void ctl_accept(struct sw_ctl *ctl)
+{
+	struct ctl_conn *c = NULL;
+	int fd;
+
+	fd = accept4(ctl->listen_fd, NULL, NULL,
+		     SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < CTL_MAX_CONNS && !c; i++)
+		if (ctl->conns[i].fd < 0)
+			c = &ctl->conns[i];
+	if (!c) {
+		sw_log_ratelimited(LOG_WARNING,
+				   "control: %d connections open, one refused",
+				   CTL_MAX_CONNS);
+		ctl_refuse(fd);
+		return;
+	}
+	c->fd = fd;
+	c->in_len = 0;
+	c->ans.text = NULL;
+	c->ans.len = 0;
+	c->out_off = 0;
+	c->deadline_ms = dp_now_ms() + CTL_REQUEST_MS;
 }
 
 static void *sw_ctl_thread(void *arg)
 {
 	struct sw_ctl *ctl = arg;
-	struct pollfd pfd[2] = {
-		{ .fd = ctl->listen_fd, .events = POLLIN },
-		{ .fd = ctl->stop_fd, .events = POLLIN },
-	};
+	struct pollfd pfd[CTL_MAX_CONNS + 2];
+	struct ctl_conn *slot[CTL_MAX_CONNS];
 
 	rcu_register_thread();
 	rcu_offline();
 	for (;;) {
-		int fd;
+		uint64_t now = dp_now_ms(), next = now + 60000;
+		unsigned int n = 2;
+		int ret;
 
-		if (poll(pfd, 2, -1) < 0) {
+		pfd[0] = (struct pollfd){ .fd = ctl->listen_fd,
+					  .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = ctl->stop_fd,
+					  .events = POLLIN };
+		for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+			struct ctl_conn *c = &ctl->conns[i];
+
+			if (c->fd < 0)
+				continue;
+			if (now >= c->deadline_ms) {
+				if (!c->ans.text)
+					sw_log(LOG_WARNING,
+					       "control: request not complete in %d ms",
+					       CTL_REQUEST_MS);
+				ctl_conn_close(c);
+				continue;
+			}
+			if (c->deadline_ms < next)
+				next = c->deadline_ms;
+			slot[n - 2] = c;
+			pfd[n++] = (struct pollfd){
+				.fd = c->fd,
+				.events = c->ans.text ? POLLOUT : POLLIN,
+			};
+		}
+		ret = poll(pfd, n, (int)(next - now));
+		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents)
 			break;
-		fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (serve_one(ctl, fd))
-			close(fd);
+		for (unsigned int k = 2; k < n; k++) {
+			struct ctl_conn *c = slot[k - 2];
+
+			if (!pfd[k].revents || c->fd < 0)
+				continue;
+			if (c->ans.text) {
+				if (ctl_conn_flush(c))
+					ctl_conn_close(c);
+			} else {
+				ctl_conn_read(ctl, c);
+			}
+		}
+		if (pfd[0].revents)
+			ctl_accept(ctl);
 	}
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
+		ctl_conn_close(&ctl->conns[i]);
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
 	return NULL;
@@ -342,6 +493,13 @@ struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err)
 		return NULL;
 	}
 	ctl->sw = sw;
+	ctl->conns = calloc(CTL_MAX_CONNS, sizeof(*ctl->conns));
+	if (!ctl->conns) {
+		*err = -ENOMEM;
+		goto out_free;
+	}
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
+		ctl->conns[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	ctl->listen_fd = ctl_listen(path, err);
 	if (ctl->listen_fd < 0)
@@ -362,6 +520,7 @@ out_close_listen:
 	close(ctl->listen_fd);
 	unlink(ctl->path);
 out_free:
+	free(ctl->conns);
 	free(ctl);
 	return NULL;
 }
@@ -379,5 +538,6 @@ void sw_ctl_stop(struct sw_ctl *ctl)
 	close(ctl->stop_fd);
 	close(ctl->listen_fd);
 	unlink(ctl->path);
+	free(ctl->conns);
 	free(ctl);
 }

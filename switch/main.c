@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < n_ports; i++) {
 		sw_lock(&sw);
-		err = sw_op_port_add(&sw, ports[i], SW_PORT_KIND_DEFAULT,
+		err = sw_op_port_add(&sw, ports[i], NULL,
 				     &why);
 		sw_unlock(&sw);
 		if (err) {

@@ -56,8 +56,6 @@ int sw_why_set(struct sw_why *why, int err, const char *fmt, ...)
 
 /* ---- ports (ops_port.c) ---- */
 
-#define SW_PORT_KIND_DEFAULT "tap"
-
 /* The index of port @name into *@index: 0, or -EINVAL ("no such port";
  * *@index is FDB_NO_PORT then).  Not an operation: what the operations
  * and the handlers that only read share. */
@@ -65,11 +63,11 @@ int sw_port_find(struct sw *sw, const char *name, uint32_t *index,
 		 struct sw_why *why);
 
 /*
- * Add the port @name of @kind (port_kind_find(); NULL: "tap"): open the
- * device (a tap is created if absent and brought up; "mem" has none),
- * attach it, announce it to the monitor, and look at its link.  -EINVAL
- * (a bad name or kind), -EEXIST (already a port), or the kind's or the
- * data plane's error (-ENOSPC: too many ports).
+ * Add the port @name of @kind (port_kind_find(); NULL: sw->port_kind,
+ * "tap"): open the device (a tap is created if absent and brought up;
+ * "mem" has none), attach it, announce it to the monitor, and look at
+ * its link.  -EINVAL (a bad name or kind), -EEXIST (already a port), or
+ * the kind's or the data plane's error (-ENOSPC: too many ports).
  */
 int sw_op_port_add(struct sw *sw, const char *name, const char *kind,
 		   struct sw_why *why);

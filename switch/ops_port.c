@@ -53,7 +53,7 @@ int sw_op_port_add(struct sw *sw, const char *name, const char *kind_name,
 	sw_assert_locked(sw);
 	rcu_assert_not_reader();
 	if (!kind_name)
-		kind_name = SW_PORT_KIND_DEFAULT;
+		kind_name = sw->port_kind;
 	if (!sw_ifname_valid(name))
 		return sw_why_arg(why, name, "not a valid interface name");
 	kind = port_kind_find(kind_name);

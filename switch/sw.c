@@ -81,6 +81,7 @@ int sw_init(struct sw *sw, uint32_t max_learned)
 	if (err)
 		return err;
 	sw->ageing_s = SW_DEFAULT_AGEING_S;
+	sw->port_kind = "tap";
 	sw->ager_stop_fd = -1;
 	err = -ENOMEM;
 	sw->fdb = fdb_create(max_learned);

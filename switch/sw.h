@@ -51,6 +51,9 @@ struct sw {
 	struct dp *dp;
 	struct sw_link *link;
 	uint32_t ageing_s;		/* relaxed atomic: the ager reads it */
+	/* The kind of a port added without one: "tap"; the unit tests and
+	 * fuzzers make it "mem", so that no device is created. */
+	const char *port_kind;
 
 	pthread_t ager;
 	int ager_stop_fd;
