@@ -39,8 +39,20 @@ void dp_vlan_obj_free_rcu(struct rcu_head *head)
 	free(caa_container_of(head, struct dp_vlan_obj, rcu));
 }
 
+/*
+ * What an 802.1ad bridge forwards whatever its group_fwd_mask (the
+ * kernel's BR_GROUPFWD_8021AD): the Nearest Customer Bridge group
+ * addresses, 01:80:C2:00:00:0B, 0C, 0D and 0F - a provider bridge is
+ * transparent to its customers' bridges (...:00 is forwarded anyway while
+ * STP is off).
+ */
+#define DP_LL_FWD_8021AD 0xb800u
+
 void dp_conf_publish(struct dp *dp, struct dp_conf *conf)
 {
+	conf->ll_fwd_mask = conf->group_fwd_mask;
+	if (conf->vlan_filtering && conf->tpid == VLAN_TPID_8021AD)
+		conf->ll_fwd_mask |= DP_LL_FWD_8021AD;
 	struct dp_conf *old = dp->conf;
 
 	conf->gen = old ? old->gen + 1 : 1;

@@ -27,6 +27,11 @@ struct dp_conf {
 	struct rcu_head rcu;
 	uint64_t gen;			/* one more with every publication */
 	uint16_t group_fwd_mask;
+	/* The link-local groups 01:80:C2:00:00:0X forwarded (bit X): the
+	 * mask, and with 802.1ad VLAN filtering the groups a provider
+	 * bridge must pass, as the kernel's group_fwd_mask_required.
+	 * Derived; dp_conf_publish() sets it. */
+	uint16_t ll_fwd_mask;
 	bool learning;			/* ageing_time != 0 */
 	bool vlan_filtering;
 	uint16_t tpid;			/* the switch's VLAN protocol */
@@ -34,6 +39,10 @@ struct dp_conf {
 	uint16_t active[DP_MAX_PORTS];	/* attached ports, ascending */
 	struct dp_port *port[DP_MAX_PORTS];
 	uint32_t flags[DP_MAX_PORTS];
+	/* The longest frame without GSO a port takes: its MTU, the
+	 * Ethernet header and one tag, as the kernel's is_skb_forwardable();
+	 * UINT32_MAX where no MTU is known. */
+	uint32_t max_len[DP_MAX_PORTS];
 	struct dp_vlan_obj *vlan[DP_MAX_PORTS];
 	struct dp_obs_set *obs;		/* watchers; NULL: none */
 };

@@ -270,7 +270,7 @@ DP_INLINE void dp_decide_rcu(enum dp_mode mode, struct dp_worker *w,
 		}
 		/* BPDUs are forwarded while STP is off (always, here). */
 		forward_ll = dst[5] == 0x00 ||
-			     (conf->group_fwd_mask & (1u << dst[5]));
+			     (conf->ll_fwd_mask & (1u << dst[5]));
 	}
 	/* The VLAN filter comes before learning, so that a frame it drops
 	 * cannot poison the table. */
@@ -755,12 +755,20 @@ DP_INLINE void dp_deliver(enum dp_mode mode, struct dp_worker *w,
 	uint32_t caps, missing;
 
 	if (tr && tr->n_egress < DP_TR_MAX_EGRESS) {
-		tr->egress[tr->n_egress].port = p;
-		tr->egress[tr->n_egress].filtering = conf->vlan_filtering;
-		tr->egress[tr->n_egress].tagged = conf->vlan_filtering &&
+		bool tagged = conf->vlan_filtering &&
 			vlan_egress_tagged(&conf->vlan[p]->cfg.mbr, m->vid,
 					   conf->flags[p] &
 					   DP_PORT_REORDER_HDR);
+		uint32_t len = f->len;
+
+		if (conf->vlan_filtering)
+			len += (tagged ? VLAN_HLEN : 0) -
+			       (m->had_tag ? VLAN_HLEN : 0);
+		tr->egress[tr->n_egress].port = p;
+		tr->egress[tr->n_egress].filtering = conf->vlan_filtering;
+		tr->egress[tr->n_egress].tagged = tagged;
+		tr->egress[tr->n_egress].too_big = !f->vnet.gso_type &&
+						   len > conf->max_len[p];
 		tr->n_egress++;
 	}
 	if (mode == DP_MODE_EXPLAIN)
@@ -769,6 +777,12 @@ DP_INLINE void dp_deliver(enum dp_mode mode, struct dp_worker *w,
 		dp_worker_flush(w);
 	tx = &w->tx[w->n_tx];
 	dp_tx_build(conf, p, f, m, tx);
+	/* Longer than the egress port's MTU takes: not sent, as the kernel's
+	 * is_skb_forwardable() has it (a super-frame is cut to size later). */
+	if (caa_unlikely(tx->len > conf->max_len[p]) && !f->vnet.gso_type) {
+		ADD(&tx->port->stats.tx_drop_mtu, 1);
+		return;
+	}
 	if (caa_likely(!(f->vnet.flags | f->vnet.gso_type))) {
 		if (mode == DP_MODE_OBSERVE && w->obs)
 			dp_obs_frame(w->obs, DP_DIR_TX, p, w->obs_vid,

@@ -119,6 +119,14 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up);
  */
 int dp_port_detach(struct dp *dp, uint32_t index);
 
+/*
+ * Control thread.  How long the last dp_port_detach() waited for the
+ * port's poll thread to let go of it, in ms: a thread that does not
+ * answer (stopped, starved) is waited for however long it takes, and the
+ * caller may want to say so.
+ */
+uint64_t dp_port_detach_waited_ms(struct dp *dp);
+
 /* Control thread.  The port at @index, or NULL. */
 struct dp_port *dp_port_get(struct dp *dp, uint32_t index);
 /* Control thread.  Port index by name, or -ENOENT. */
@@ -133,12 +141,21 @@ int dp_port_lookup(struct dp *dp, const char *name);
 int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
 		      uint32_t value);
 
+/*
+ * Control thread.  The MTU of port @index's device (0: no limit): a frame
+ * without GSO longer than the MTU, its Ethernet header and one tag is not
+ * sent there, and is counted in its tx_drop_mtu (the kernel's
+ * is_skb_forwardable()).  0, -ENOENT or -ENOMEM.
+ */
+int dp_port_set_mtu(struct dp *dp, uint32_t index, uint32_t mtu);
+
 /* Control thread.  Snapshot of a port: returns 0 or -ENOENT. */
 struct dp_port_info {
 	char name[IFNAMSIZ];
 	const char *kind;
 	uint32_t index;
 	uint32_t flags;
+	uint32_t mtu;			/* 0: no limit known */
 	uint32_t offload_caps;		/* DP_OFFLOAD_* the backend can take */
 	/* How its poll thread does its I/O ("uring", "syscall"), and with
 	 * a ring, into which buffers ("registered", "plain"); NULL when it

@@ -112,6 +112,7 @@ struct dp {
 	struct dp_poller pollers[DP_MAX_PORTS];
 	dp_port_gone_func *gone_cb;
 	void *gone_arg;
+	uint64_t detach_waited_ms;	/* control side only */
 };
 
 /* dp.c */
@@ -146,7 +147,8 @@ struct dp_vlan_obj *dp_vlan_obj_new(uint16_t default_pvid);
  */
 int dp_poll_port_prepare(struct dp *dp, struct dp_port *port);
 int dp_poll_port_added(struct dp *dp, struct dp_port *port);
-void dp_poll_port_removed(struct dp *dp, uint32_t index, bool last);
+/* Returns how long it waited for the thread, in ms. */
+uint64_t dp_poll_port_removed(struct dp *dp, uint32_t index, bool last);
 void dp_poll_port_release(struct dp_port *port);
 /* The thread that serves port @index's slot in dp->pollers. */
 uint32_t dp_poll_thread_of(const struct dp *dp, uint32_t index);

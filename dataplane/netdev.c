@@ -108,7 +108,8 @@ out_close_self:
 	return err;
 }
 
-int netdev_get_flags(int netns_fd, const char *name, unsigned int *flags)
+int netdev_get_link(int netns_fd, const char *name, unsigned int *flags,
+		    unsigned int *mtu)
 {
 	struct rtnl_link *link;
 	struct nl_sock *sk;
@@ -123,6 +124,7 @@ int netdev_get_flags(int netns_fd, const char *name, unsigned int *flags)
 		goto out_free_sock;
 	}
 	*flags = rtnl_link_get_flags(link);
+	*mtu = rtnl_link_get_mtu(link);
 	rtnl_link_put(link);
 out_free_sock:
 	nl_socket_free(sk);

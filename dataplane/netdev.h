@@ -20,9 +20,10 @@
  * (when not NULL) receives whether it was up.  0 or -errno. */
 int netdev_set_up(const char *name, bool up, bool *was_up);
 
-/* The flags (IFF_*) of device @name in the namespace @netns_fd (-1: ours).
- * 0 or -errno (-ENODEV: no such device there). */
-int netdev_get_flags(int netns_fd, const char *name, unsigned int *flags);
+/* The flags (IFF_*) and MTU of device @name in the namespace @netns_fd
+ * (-1: ours).  0 or -errno (-ENODEV: no such device there). */
+int netdev_get_link(int netns_fd, const char *name, unsigned int *flags,
+		    unsigned int *mtu);
 
 /* Whether the namespace @netns_fd is the daemon's own. */
 bool netdev_netns_is_own(int netns_fd);

@@ -149,6 +149,7 @@ struct dp_trace {
 		uint16_t port;
 		uint8_t tagged;		/* leaves with a tag (filtering on) */
 		uint8_t filtering;	/* VLAN filtering was on */
+		uint8_t too_big;	/* longer than its MTU: not sent */
 	} egress[DP_TR_MAX_EGRESS];
 };
 

@@ -58,8 +58,10 @@
 #define DP_FIRST_READS 8
 #define DP_AFTER_WRITE_READS 2
 
-/* How long the control side waits for a thread to see a new snapshot. */
-#define DP_ACK_TIMEOUT_MS 5000
+/* How long port add waits for a thread to see a new snapshot (it will,
+ * but the port is read sooner if we wait); port removal waits however
+ * long it takes. */
+#define DP_ADD_WAIT_MS 5000
 
 /* A port as its poll thread sees it; rebuilt with every snapshot. */
 struct dp_rxq {
@@ -598,17 +600,22 @@ static void dp_poller_stop(struct dp_poller *pl)
 	__atomic_store_n(&pl->uring, false, __ATOMIC_RELAXED);
 }
 
-/* Wait until the thread has looked at snapshot @gen (or later). */
-static void dp_poller_wait_seen(struct dp_poller *pl, uint64_t gen)
+/* Wait until the thread has looked at snapshot @gen (or later), for at
+ * most @max_ms (0: for ever).  Returns how long it waited. */
+static uint64_t dp_poller_wait_seen(struct dp_poller *pl, uint64_t gen,
+				    uint64_t max_ms)
 {
-	uint64_t deadline = dp_now_ms() + DP_ACK_TIMEOUT_MS;
+	uint64_t start = dp_now_ms(), now = start;
 
 	dp_poller_kick(pl);
 	rcu_offline();
 	while (__atomic_load_n(&pl->seen_gen, __ATOMIC_ACQUIRE) < gen &&
-	       dp_now_ms() < deadline)
+	       (!max_ms || now - start < max_ms)) {
 		usleep(50);
+		now = dp_now_ms();
+	}
 	rcu_thread_online();
+	return dp_now_ms() - start;
 }
 
 int dp_poll_port_prepare(struct dp *dp, struct dp_port *port)
@@ -633,20 +640,28 @@ int dp_poll_port_added(struct dp *dp, struct dp_port *port)
 	if (!pl->running)
 		return dp_poller_start(dp, dp_poll_thread_of(dp, port->index));
 	/* Serving other ports already: it takes this one at its next look. */
-	dp_poller_wait_seen(pl, dp->conf->gen);
+	dp_poller_wait_seen(pl, dp->conf->gen, DP_ADD_WAIT_MS);
 	return 0;
 }
 
-void dp_poll_port_removed(struct dp *dp, uint32_t index, bool last)
+uint64_t dp_poll_port_removed(struct dp *dp, uint32_t index, bool last)
 {
 	struct dp_poller *pl = &dp->pollers[dp_poll_thread_of(dp, index)];
+	uint64_t start = dp_now_ms();
 
 	if (!pl->running)
-		return;
+		return 0;
+	/*
+	 * However long it takes: the thread may be between a look at the
+	 * old snapshot and its next quiescent state, or offline in the
+	 * middle of a kind's call, and only its own acknowledgement (or
+	 * its end) says it holds nothing of the port any more.
+	 */
 	if (last)
 		dp_poller_stop(pl);
 	else
-		dp_poller_wait_seen(pl, dp->conf->gen);
+		dp_poller_wait_seen(pl, dp->conf->gen, 0);
+	return dp_now_ms() - start;
 }
 
 void dp_poll_port_release(struct dp_port *port)

@@ -139,6 +139,7 @@ static inline void dp_io_ring_failed(struct dp_io *io)
 struct port_link {
 	char ifname[IFNAMSIZ];		/* the device's name now */
 	bool up;			/* administratively up, with carrier */
+	uint32_t mtu;			/* its MTU; 0: no limit known */
 };
 
 struct port_ops {
@@ -219,6 +220,8 @@ struct dp_port_stats {
 	uint64_t rx_errors;		/* ingress read failed */
 	uint64_t tx_sw_csum;		/* checksums completed for this port */
 	uint64_t tx_sw_gso;		/* super-frames cut up for this port */
+	uint64_t tx_drop_mtu;		/* longer than this port's MTU takes:
+					 * not sent (is_skb_forwardable) */
 };
 
 struct dp_vlan_stats;
@@ -232,6 +235,9 @@ struct dp_port {
 	int poll_fd;
 	uint32_t index;			/* in the port table, when attached */
 	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
+	uint32_t mtu;			/* as opened; 0: no limit known (the
+					 * data plane follows dp_port_set_mtu()
+					 * after attach) */
 	const char *opened_as;		/* for the log: "created", ... */
 
 	/* The poll layer's. */

@@ -203,7 +203,7 @@ static int tap_ifname(struct tap_port *tp, char name[IFNAMSIZ])
 static int tap_link_state(struct dp_port *port, struct port_link *link)
 {
 	struct tap_port *tp = tap_port(port);
-	unsigned int flags = 0;
+	unsigned int flags = 0, mtu = 0;
 	int nsfd, err;
 
 	err = tap_ifname(tp, link->ifname);
@@ -212,11 +212,12 @@ static int tap_link_state(struct dp_port *port, struct port_link *link)
 	nsfd = ioctl(tp->fd, TUNGETDEVNETNS);
 	if (nsfd < 0)
 		return -errno;
-	err = netdev_get_flags(nsfd, link->ifname, &flags);
+	err = netdev_get_link(nsfd, link->ifname, &flags, &mtu);
 	close(nsfd);
 	if (err)
 		return err;
 	link->up = (flags & IFF_UP) && (flags & IFF_RUNNING);
+	link->mtu = mtu;
 	return 0;
 }
 
@@ -288,6 +289,7 @@ static int tap_open(const char *name, struct dp_port **port,
 	struct tap_port *tp;
 	struct ifreq ifr;
 	bool existed, was_up = false;
+	unsigned int flags;
 	int fd, err;
 
 	if (!name[0] || strlen(name) >= IFNAMSIZ) {
@@ -343,6 +345,10 @@ static int tap_open(const char *name, struct dp_port **port,
 		*why = "cannot bring the device up";
 		goto out_free_tp_why;
 	}
+	/* The MTU the pipeline holds frames to; the link monitor follows
+	 * it from now on. */
+	if (netdev_get_link(-1, tp->up.name, &flags, &tp->up.mtu))
+		tp->up.mtu = 0;
 	tp->brought_up = !tp->created && !was_up;
 	*port = &tp->up;
 	return 0;

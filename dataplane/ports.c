@@ -32,6 +32,13 @@ int dp_port_lookup(struct dp *dp, const char *name)
 	return -ENOENT;
 }
 
+/* conf->max_len of a port with MTU @mtu. */
+static uint32_t dp_max_len_of(uint32_t mtu)
+{
+	return mtu && mtu < 0x10000000 ? mtu + DP_ETH_HLEN + VLAN_HLEN :
+						      UINT32_MAX;
+}
+
 int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 {
 	struct dp_conf *conf, *rollback;
@@ -71,6 +78,7 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	conf->port[i] = port;
 	conf->vlan[i] = vo;
 	conf->flags[i] = DP_PORT_DEFAULT_FLAGS | (up ? DP_PORT_UP : 0);
+	conf->max_len[i] = dp_max_len_of(port->mtu);
 	if (!port->offload_caps)
 		conf->flags[i] &= ~DP_PORT_OFFLOAD;
 	dp_conf_rebuild_active(conf);
@@ -136,8 +144,8 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 			last = false;
 	}
 	dp_conf_publish(dp, conf);
-	if (port->poll_fd >= 0)
-		dp_poll_port_removed(dp, index, last);
+	dp->detach_waited_ms = port->poll_fd >= 0 ?
+			       dp_poll_port_removed(dp, index, last) : 0;
 	rcu_sync();
 	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	free(vo);
@@ -193,6 +201,22 @@ int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
 	return 0;
 }
 
+int dp_port_set_mtu(struct dp *dp, uint32_t index, uint32_t mtu)
+{
+	struct dp_conf *conf;
+
+	if (index >= DP_MAX_PORTS || !dp->conf->port[index])
+		return -ENOENT;
+	if (dp->conf->max_len[index] == dp_max_len_of(mtu))
+		return 0;
+	conf = dp_conf_copy(dp);
+	if (!conf)
+		return -ENOMEM;
+	conf->max_len[index] = dp_max_len_of(mtu);
+	dp_conf_publish(dp, conf);
+	return 0;
+}
+
 int dp_port_get_info(struct dp *dp, uint32_t index,
 		     struct dp_port_info *info)
 {
@@ -207,6 +231,8 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->kind = port->ops->kind;
 	info->index = index;
 	info->flags = conf->flags[index];
+	info->mtu = conf->max_len[index] == UINT32_MAX ? 0 :
+		    conf->max_len[index] - DP_ETH_HLEN - VLAN_HLEN;
 	s = &port->stats;
 	info->stats.rx_packets = LOAD(&s->rx_packets);
 	info->stats.rx_bytes = LOAD(&s->rx_bytes);
@@ -226,6 +252,7 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	info->stats.rx_errors = LOAD(&s->rx_errors);
 	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
 	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
+	info->stats.tx_drop_mtu = LOAD(&s->tx_drop_mtu);
 	info->offload_caps = port->offload_caps;
 	info->io = NULL;
 	info->io_buffers = NULL;
@@ -266,4 +293,9 @@ bool dp_port_name(struct dp *dp, uint32_t index, char name[IFNAMSIZ])
 	}
 	rcu_read_end();
 	return found;
+}
+
+uint64_t dp_port_detach_waited_ms(struct dp *dp)
+{
+	return dp->detach_waited_ms;
 }

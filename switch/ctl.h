@@ -41,6 +41,7 @@ struct ctl_req {
 	int fd;			/* the client, for a stream to own */
 	bool handed_off;	/* a stream session owns @fd now */
 	char error[256];	/* the error line, "Error: ..." */
+	char note[256];		/* with success: a line for the user */
 };
 
 /* The answer to a request, as ctl_run() makes it. */

@@ -62,6 +62,8 @@ static void put_port(struct ctl_req *r, uint32_t index)
 	ctl_put_bool(out, "bcast_flood", info.flags & DP_PORT_BCAST_FLOOD);
 	ctl_put_bool(out, "reorder_hdr", info.flags & DP_PORT_REORDER_HDR);
 	ctl_put_bool(out, "offload", info.flags & DP_PORT_OFFLOAD);
+	if (info.mtu)
+		ctl_put_num(out, "mtu", info.mtu);
 	if (info.io)
 		ctl_put_str(out, "io", info.io);
 	if (info.io_buffers)
@@ -85,6 +87,7 @@ static void put_port(struct ctl_req *r, uint32_t index)
 	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
 	ctl_put_num(out, "stats.tx_sw_csum", s->tx_sw_csum);
 	ctl_put_num(out, "stats.tx_sw_gso", s->tx_sw_gso);
+	ctl_put_num(out, "stats.tx_drop_mtu", s->tx_drop_mtu);
 }
 
 int ctl_port_show(struct ctl_req *r, const struct gr_args *a)
@@ -129,7 +132,11 @@ int ctl_port_del(struct ctl_req *r, const struct gr_args *a)
 	if (!dev)
 		return ctl_err(r, -EINVAL, "Error: usage: port del IFNAME");
 	err = sw_op_port_del(r->sw, dev->word, &why);
-	return err ? ctl_op_err(r, err, &why) : 0;
+	if (err)
+		return ctl_op_err(r, err, &why);
+	/* Done, but slowly: the operation says why. */
+	snprintf(r->note, sizeof(r->note), "%s", why.msg);
+	return 0;
 }
 
 /* The on/off settings of `port set`, by keyword. */

@@ -183,7 +183,8 @@ int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 			snprintf(r.error, sizeof(r.error), "Error: %s",
 				 strerror(-status));
 	}
-	ctl_put_status(r.out, status, status ? r.error : NULL);
+	ctl_put_status(r.out, status, status ? r.error :
+				      r.note[0] ? r.note : NULL);
 	if (fclose(r.out)) {
 		free(ans->text);
 		ans->text = NULL;

@@ -68,6 +68,7 @@ void sw_link_rescan_locked(struct sw *sw)
 		}
 		if (err)
 			continue;	/* renamed under us, say: next time */
+		sw_op_port_mtu(sw, idx[i], link.mtu);
 		sw_op_port_link(sw, idx[i], link.up);
 	}
 }

@@ -359,12 +359,11 @@ void sw_obs_put_trace(struct sw *sw, FILE *out, uint32_t port,
 
 			obs_port_name(sw, tr->egress[i].port, name,
 				      sizeof(name));
-			if (tr->egress[i].filtering)
-				snprintf(w, IFNAMSIZ + 40, "%s:%s", name,
-					 tr->egress[i].tagged ? "tagged" :
-								"untagged");
-			else
-				snprintf(w, IFNAMSIZ + 40, "%s", name);
+			snprintf(w, IFNAMSIZ + 40, "%s%s%s", name,
+				 !tr->egress[i].filtering ? "" :
+				 tr->egress[i].tagged ? ":tagged" :
+							":untagged",
+				 tr->egress[i].too_big ? ":too-big" : "");
 			words[i] = w;
 		}
 		if (text)

@@ -73,12 +73,14 @@ int sw_op_port_add(struct sw *sw, const char *name, const char *kind,
 		   struct sw_why *why);
 
 /* Remove the port @name: its watchers end, its entries go, its device is
- * closed (a tap the switch created disappears).  -EINVAL: no such port. */
+ * closed (a tap the switch created disappears).  -EINVAL: no such port.
+ * It waits for the port's poll thread however long that takes; when it
+ * took more than a second, it succeeds with a warning line in @why. */
 int sw_op_port_del(struct sw *sw, const char *name, struct sw_why *why);
 
 /* Remove the port at @index, for shutdown and the link monitor.  0 or
- * -ENOENT. */
-int sw_op_port_remove(struct sw *sw, uint32_t index);
+ * -ENOENT; a slow removal's warning goes to @note (NULL: the log only). */
+int sw_op_port_remove(struct sw *sw, uint32_t index, struct sw_why *note);
 
 /* The link monitor found the device of port @index deleted: log it and
  * remove the port.  0 or -ENOENT. */
@@ -93,6 +95,11 @@ int sw_op_port_gone(struct sw *sw, uint32_t index);
  * down, port disabled".  0 (a change or none), -ENOENT, or -ENOMEM.
  */
 int sw_op_port_link(struct sw *sw, uint32_t index, bool up);
+
+/* The link monitor found the MTU of port @index's device at @mtu (0: no
+ * limit known): frames longer than it takes stop being sent there.  0,
+ * -ENOENT or -ENOMEM. */
+int sw_op_port_mtu(struct sw *sw, uint32_t index, uint32_t mtu);
 
 /*
  * A PCP map edit, as ip link's "FROM:TO" words: to[FROM] for each FROM

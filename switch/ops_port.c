@@ -83,10 +83,15 @@ int sw_op_port_add(struct sw *sw, const char *name, const char *kind_name,
 	return 0;
 }
 
-int sw_op_port_remove(struct sw *sw, uint32_t index)
+/* A removal that waited longer than this for the port's poll thread says
+ * so: the thread was stopped or starved. */
+#define SW_SLOW_REMOVAL_MS 1000
+
+int sw_op_port_remove(struct sw *sw, uint32_t index, struct sw_why *note)
 {
 	struct dp_port *port;
 	char name[IFNAMSIZ];
+	uint64_t waited;
 	int err;
 
 	sw_assert_locked(sw);
@@ -101,6 +106,15 @@ int sw_op_port_remove(struct sw *sw, uint32_t index)
 	err = dp_port_detach(sw->dp, index);
 	if (err)
 		return err;
+	waited = dp_port_detach_waited_ms(sw->dp);
+	if (waited > SW_SLOW_REMOVAL_MS) {
+		sw_log(LOG_WARNING,
+		       "%s: removal waited %llu ms for its poll thread",
+		       name, (unsigned long long)waited);
+		sw_why_set(note, 0,
+			   "Warning: %s: removal waited %llu ms for its poll thread to let go of it",
+			   name, (unsigned long long)waited);
+	}
 	sw_log(LOG_INFO, "%s: port %u removed", name, index);
 	sw_obs_port_event(sw, DP_EV_PORT_REMOVED, index, name);
 	return 0;
@@ -114,7 +128,7 @@ int sw_op_port_del(struct sw *sw, const char *name, struct sw_why *why)
 	err = sw_port_find(sw, name, &index, why);
 	if (err)
 		return err;
-	err = sw_op_port_remove(sw, index);
+	err = sw_op_port_remove(sw, index, why);
 	if (err)
 		return sw_why_set(why, err, "Error: %s", strerror(-err));
 	return 0;
@@ -129,7 +143,7 @@ int sw_op_port_gone(struct sw *sw, uint32_t index)
 	if (!port)
 		return -ENOENT;
 	sw_log(LOG_INFO, "%s: device deleted", port->name);
-	return sw_op_port_remove(sw, index);
+	return sw_op_port_remove(sw, index, NULL);
 }
 
 int sw_op_port_link(struct sw *sw, uint32_t index, bool up)
@@ -154,6 +168,24 @@ int sw_op_port_link(struct sw *sw, uint32_t index, bool up)
 	       up ? "up" : "down", up ? "forwarding" : "disabled");
 	if (up)
 		sw_obs_port_event(sw, DP_EV_PORT_UP, index, info.name);
+	return 0;
+}
+
+int sw_op_port_mtu(struct sw *sw, uint32_t index, uint32_t mtu)
+{
+	struct dp_port_info info;
+	int err;
+
+	sw_assert_locked(sw);
+	rcu_assert_not_reader();
+	if (dp_port_get_info(sw->dp, index, &info))
+		return -ENOENT;
+	if (info.mtu == mtu)
+		return 0;
+	err = dp_port_set_mtu(sw->dp, index, mtu);
+	if (err)
+		return err;	/* nothing changed; the next rescan retries */
+	sw_log(LOG_INFO, "%s: mtu %u", info.name, mtu);
 	return 0;
 }
 

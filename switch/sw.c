@@ -184,7 +184,7 @@ void sw_fini(struct sw *sw)
 	sw_obs_fini_locked(sw);
 	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
 	for (unsigned int i = 0; i < n; i++)
-		sw_op_port_remove(sw, idx[i]);
+		sw_op_port_remove(sw, idx[i], NULL);
 	dp_destroy(sw->dp);
 	fdb_destroy(sw->fdb);
 	sw_unlock(sw);

@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <urcu-qsbr.h>
@@ -364,6 +366,43 @@ START_TEST(test_ll_group_fwd_mask)
 	/* Back to 0: consumed again. */
 	ck_assert_int_eq(dp_set_group_fwd_mask(fx_dp, 0), 0);
 	send_frame(1, mac_ll(0x0e), mac_b, 60);
+	expect_nothing();
+}
+END_TEST
+
+/*
+ * As the kernel's bridge with vlan_protocol 802.1ad and VLAN filtering
+ * (br_recalculate_fwd_mask(): BR_GROUPFWD_8021AD): the Nearest Customer
+ * Bridge groups 01:80:C2:00:00:0B, 0C, 0D and 0F cross a provider bridge
+ * whatever group_fwd_mask says; the others, as with 802.1Q.  Without VLAN
+ * filtering, or with 802.1Q, they are consumed.
+ */
+START_TEST(test_ll_8021ad_customer_groups)
+{
+	struct tframe f;
+
+	ck_assert_int_eq(dp_set_vlan_protocol(fx_dp, VLAN_TPID_8021AD), 0);
+	for (uint8_t x = 0x02; x <= 0x0f; x++)
+		send_frame(0, mac_ll(x), mac_a, 60);
+	expect_nothing();
+	ck_assert_int_eq(dp_set_vlan_filtering(fx_dp, true), 0);
+	for (uint8_t x = 0x02; x <= 0x0f; x++) {
+		f = send_frame(0, mac_ll(x), mac_a, 60);
+		if (x == 0x0b || x == 0x0c || x == 0x0d || x == 0x0f)
+			expect_only(&f, BIT(1) | BIT(2) | BIT(3));
+		else
+			expect_nothing();
+	}
+	send_frame(0, mac_ll(0x01), mac_a, 60);		/* pause: never */
+	expect_nothing();
+	/* group_fwd_mask still adds to it. */
+	ck_assert_int_eq(dp_set_group_fwd_mask(fx_dp, 1u << 0x0e), 0);
+	f = send_frame(0, mac_ll(0x0e), mac_a, 60);
+	expect_only(&f, BIT(1) | BIT(2) | BIT(3));
+	ck_assert_uint_eq(dp_get_group_fwd_mask(fx_dp), 1u << 0x0e);
+	/* 802.1Q again: 0B is consumed. */
+	ck_assert_int_eq(dp_set_vlan_protocol(fx_dp, VLAN_TPID_8021Q), 0);
+	send_frame(0, mac_ll(0x0b), mac_a, 60);
 	expect_nothing();
 }
 END_TEST
@@ -1839,6 +1878,198 @@ START_TEST(test_down_flush_concurrent)
 }
 END_TEST
 
+/*
+ * A frame without GSO longer than the egress port's MTU, its Ethernet
+ * header and one tag is not sent there and is counted (the kernel's
+ * is_skb_forwardable()); other ports of a flood still get it.
+ */
+START_TEST(test_mtu_drop)
+{
+	struct dp_port_info info;
+	struct tframe f;
+
+	f = send_frame(1, mac_a, mac_b, 60);		/* mac_b on port 1 */
+	expect_only(&f, BIT(0) | BIT(2) | BIT(3));
+	ck_assert_int_eq(dp_port_set_mtu(fx_dp, 1, 60), 0);
+	ck_assert_int_eq(dp_port_get_info(fx_dp, 1, &info), 0);
+	ck_assert_uint_eq(info.mtu, 60);
+
+	f = send_frame(0, mac_b, mac_a, 60 + 18);	/* just fits */
+	expect_only(&f, BIT(1));
+	f = send_frame(0, mac_b, mac_a, 60 + 19);
+	expect_only(&f, 0);
+	f = send_frame(0, mac_unknown, mac_a, 100);	/* a flood */
+	expect_only(&f, BIT(2) | BIT(3));
+	ck_assert_int_eq(dp_port_get_info(fx_dp, 1, &info), 0);
+	ck_assert_uint_eq(info.stats.tx_drop_mtu, 2);
+	ck_assert_uint_eq(info.stats.tx_packets, 1);
+	ck_assert_int_eq(dp_port_get_info(fx_dp, 0, &info), 0);
+	ck_assert_uint_eq(info.stats.tx_drop_mtu, 0);
+
+	/* No MTU: no limit. */
+	ck_assert_int_eq(dp_port_set_mtu(fx_dp, 1, 0), 0);
+	f = send_frame(0, mac_b, mac_a, 120);
+	expect_only(&f, BIT(1));
+	ck_assert_int_eq(dp_port_set_mtu(fx_dp, DP_MAX_PORTS, 1500), -ENOENT);
+}
+END_TEST
+
+/*
+ * A kind with a poll thread whose rx_burst() can be held, offline, as a
+ * kind blocked in a system call would be.  Removal of such a port must
+ * wait until the thread has let go of it, however long that takes: it
+ * once went ahead after 5 s and closed the port under the thread.
+ */
+struct hold_port {
+	struct dp_port up;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold, inside, closed, closed_inside;
+};
+
+static int hold_rx_burst(struct dp_port *port, struct dp_io *io,
+			 struct dp_frame *frames, unsigned int n)
+{
+	struct hold_port *hp = (struct hold_port *)port;
+	uint64_t v;
+
+	(void)io;
+	(void)frames;
+	(void)n;
+	if (read(port->poll_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to clear */
+	}
+	pthread_mutex_lock(&hp->lock);
+	if (hp->hold) {
+		hp->inside = true;
+		pthread_cond_broadcast(&hp->cond);
+		pthread_mutex_unlock(&hp->lock);
+		rcu_offline();
+		pthread_mutex_lock(&hp->lock);
+		while (hp->hold)
+			pthread_cond_wait(&hp->cond, &hp->lock);
+		pthread_mutex_unlock(&hp->lock);
+		rcu_thread_online();
+		pthread_mutex_lock(&hp->lock);
+		hp->inside = false;
+	}
+	pthread_mutex_unlock(&hp->lock);
+	return 0;
+}
+
+static void hold_tx_burst(struct dp_port *port, struct dp_io *io,
+			  struct dp_tx *const *txs, unsigned int n)
+{
+	(void)port;
+	(void)io;
+	for (unsigned int i = 0; i < n; i++)
+		txs[i]->err = 0;
+}
+
+/* Freed by the test: it looks at what close saw. */
+static void hold_close(struct dp_port *port)
+{
+	struct hold_port *hp = (struct hold_port *)port;
+
+	pthread_mutex_lock(&hp->lock);
+	hp->closed = true;
+	hp->closed_inside = hp->inside;
+	pthread_mutex_unlock(&hp->lock);
+	close(port->poll_fd);
+}
+
+static const struct port_ops hold_ops = {
+	.kind = "hold",
+	.rx_burst = hold_rx_burst,
+	.tx_burst = hold_tx_burst,
+	.close = hold_close,
+};
+
+static struct hold_port *hold_port_new(const char *name)
+{
+	struct hold_port *hp = calloc(1, sizeof(*hp));
+
+	ck_assert_ptr_nonnull(hp);
+	hp->up.ops = &hold_ops;
+	snprintf(hp->up.name, sizeof(hp->up.name), "%s", name);
+	hp->up.poll_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ck_assert_int_ge(hp->up.poll_fd, 0);
+	pthread_mutex_init(&hp->lock, NULL);
+	pthread_cond_init(&hp->cond, NULL);
+	return hp;
+}
+
+struct detach_job {
+	struct dp *dp;
+	uint32_t index;
+	int err;
+	bool done;			/* atomic */
+};
+
+static void *detach_thread(void *arg)
+{
+	struct detach_job *job = arg;
+
+	rcu_register_thread();
+	job->err = dp_port_detach(job->dp, job->index);
+	__atomic_store_n(&job->done, true, __ATOMIC_RELEASE);
+	rcu_tsan_quiescent();
+	rcu_unregister_thread();
+	return NULL;
+}
+
+START_TEST(test_detach_waits_for_stuck_thread)
+{
+	struct dp_io_opts io = { .uring = false, .n_threads = 1 };
+	struct hold_port *a = hold_port_new("holda"), *b = hold_port_new("holdb");
+	struct detach_job job = { .dp = fx_dp };
+	uint64_t one = 1;
+	pthread_t th;
+	int ia, ib;
+
+	/* Both on one poll thread: removing one is not stopping it. */
+	dp_set_io_opts(fx_dp, &io);
+	ia = dp_port_attach(fx_dp, &a->up, true);
+	ib = dp_port_attach(fx_dp, &b->up, true);
+	ck_assert_int_ge(ia, 0);
+	ck_assert_int_ge(ib, 0);
+
+	/* The thread goes into a's rx_burst and stays there, offline. */
+	pthread_mutex_lock(&a->lock);
+	a->hold = true;
+	pthread_mutex_unlock(&a->lock);
+	ck_assert_int_eq(write(a->up.poll_fd, &one, sizeof(one)), 8);
+	pthread_mutex_lock(&a->lock);
+	while (!a->inside)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+
+	job.index = ia;
+	rcu_offline();
+	ck_assert_int_eq(pthread_create(&th, NULL, detach_thread, &job), 0);
+	/* Longer than the 5 s removal used to give up after. */
+	sleep(6);
+	ck_assert(!__atomic_load_n(&job.done, __ATOMIC_ACQUIRE));
+	pthread_mutex_lock(&a->lock);
+	ck_assert(!a->closed);
+	a->hold = false;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(th, NULL);
+	rcu_thread_online();
+	ck_assert_int_eq(job.err, 0);
+	ck_assert(a->closed);
+	ck_assert(!a->closed_inside);
+	ck_assert_uint_ge(dp_port_detach_waited_ms(fx_dp), 5900);
+
+	ck_assert_int_eq(dp_port_detach(fx_dp, ib), 0);
+	ck_assert(b->closed);
+	ck_assert_uint_lt(dp_port_detach_waited_ms(fx_dp), 5900);
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *dataplane_suite(void)
 {
 	Suite *s = suite_create("dataplane");
@@ -1864,6 +2095,7 @@ static Suite *dataplane_suite(void)
 	tcase_add_test(tc, test_ll_consumed_but_learned);
 	tcase_add_test(tc, test_ll_group_fwd_mask);
 	tcase_add_test(tc, test_ll_range_boundary);
+	tcase_add_test(tc, test_ll_8021ad_customer_groups);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("learn");
@@ -1917,6 +2149,17 @@ static Suite *dataplane_suite(void)
 	tcase_add_test(tc, test_detach_flushes);
 	tcase_add_test(tc, test_detach_index_reuse);
 	tcase_add_test(tc, test_attach_down_and_duplicate);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mtu");
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
+	tcase_add_test(tc, test_mtu_drop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("detach_stuck");
+	tcase_add_checked_fixture(tc, setup, mem_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_detach_waits_for_stuck_thread);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("burst");

@@ -345,8 +345,8 @@ START_TEST(test_port_del_no_such_port)
 	ck_op_ok(sw_op_port_del(SW, "m0", &why));
 	ck_op_err(sw_op_port_del(SW, "m0", &why), -EINVAL,
 		  "Error: argument \"m0\" is wrong: no such port");
-	ck_assert_int_eq(sw_op_port_remove(SW, 0), -ENOENT);
-	ck_assert_int_eq(sw_op_port_remove(SW, DP_MAX_PORTS), -ENOENT);
+	ck_assert_int_eq(sw_op_port_remove(SW, 0, NULL), -ENOENT);
+	ck_assert_int_eq(sw_op_port_remove(SW, DP_MAX_PORTS, NULL), -ENOENT);
 }
 END_TEST
 
