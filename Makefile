@@ -74,6 +74,7 @@ TAPSWITCH    := $(BUILD)/tapswitch
 TAPSWITCHCTL := $(BUILD)/tapswitchctl
 PKTIO        := $(BUILD)/tests/tools/pktio
 TCPXFER      := $(BUILD)/tests/tools/tcpxfer
+CTLPEER      := $(BUILD)/tests/tools/ctlpeer
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload \
@@ -85,7 +86,7 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
 
-binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER) $(DOCS)
+binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER) $(CTLPEER) $(DOCS)
 
 # Install what is missing, once: apt-get update, then exactly the packages
 # whose pkg-config module or command is absent.  The tests also read pcap
@@ -129,6 +130,10 @@ $(PKTIO): $(call obj,tests/tools/pktio.c)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(TCPXFER): $(call obj,tests/tools/tcpxfer.c)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(CTLPEER): $(call obj,tests/tools/ctlpeer.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 

@@ -254,6 +254,9 @@ static const struct gr_arg set_args[] = {
 	{ .key = "default_pvid", .type = GR_U32, .meta = "VID", .min = 0,
 	  .max = 4094, .why = "default_pvid is 0 (none) or 1-4094",
 	  .help = "the VLAN new ports join as PVID, untagged; 0: none" },
+	{ .key = "max_watchers", .type = GR_U32, .meta = "N", .min = 1,
+	  .max = 1024, .why = "max_watchers is 1-1024",
+	  .help = "captures, traces, dumps and monitors running at once (default 16)" },
 	{ .key = NULL },
 };
 
@@ -274,7 +277,9 @@ static const struct gr_arg capture_start_args[] = {
 	  .help = "only frames of this VLAN" },
 	{ .key = "file", .type = GR_PATH, .flags = GR_REQUIRED,
 	  .meta = "PATH", .missing = "capture start needs file PATH",
-	  .help = "the pcap file, made absolute by tapswitchctl and written by the daemon" },
+	  .help = "the pcap file, made absolute by tapswitchctl and written by the daemon: a new file (mode 0600), or a FIFO; never a symbolic link or a device" },
+	{ .key = "force", .type = GR_FLAG,
+	  .help = "an existing regular file is overwritten (without it, that is an error)" },
 	COUNT("stop after N frames"),
 	{ .key = "snaplen", .type = GR_U32, .meta = "N", .min = 14,
 	  .max = 65536 + 256,	/* DP_FRAME_MAX */

@@ -42,6 +42,18 @@ struct ctl_req {
 	bool handed_off;	/* a stream session owns @fd now */
 	char error[256];	/* the error line, "Error: ..." */
 	char note[256];		/* with success: a line for the user */
+	/* What a command's prepare step opened or read, before sw->lock
+	 * was taken: its handler takes them (file_fd -1 then), or
+	 * ctl_run() closes and frees them. */
+	int file_fd;
+	uint8_t *file_data;
+	size_t file_len;
+	/* file_fd is a file the prepare step created at this path: a
+	 * refused command removes it again. */
+	const char *file_created;
+	/* The client, as SO_PEERCRED says: root (or the daemon's own user)
+	 * may have the daemon open files; a member of --ctl-group may not. */
+	bool may_open_files;
 };
 
 /* The answer to a request, as ctl_run() makes it. */
@@ -61,10 +73,23 @@ struct ctl_answer {
  */
 int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 	    struct ctl_answer *ans);
+/* As ctl_run(), for a client that may not have the daemon open files
+ * (@may_open_files false: a --ctl-group member that is not root). */
+int ctl_run_as(struct sw *sw, int argc, char *argv[], int fd,
+	       bool may_open_files, struct ctl_answer *ans);
 
 /* A command's handler: 0, or -errno with r->error set (or left empty:
  * then the line is "Error: " and strerror()). */
 typedef int ctl_handler_func(struct ctl_req *r, const struct gr_args *a);
+
+/*
+ * A command's prepare step, for the few that touch files (capture start,
+ * explain pcap): it runs before sw->lock is taken, so that no file is
+ * opened, read or written while the switch is locked - a FIFO with no
+ * writer, a slow disk, must not hold every other command, the link
+ * monitor and shutdown.  It leaves what it opened or read in @r.
+ */
+typedef int ctl_prepare_func(struct ctl_req *r, const struct gr_args *a);
 
 /* printf into r->error; returns @err. */
 int ctl_err(struct ctl_req *r, int err, const char *fmt, ...)
@@ -104,6 +129,8 @@ int ctl_capture_start(struct ctl_req *r, const struct gr_args *a);
 int ctl_capture_stop(struct ctl_req *r, const struct gr_args *a);
 int ctl_trace(struct ctl_req *r, const struct gr_args *a);
 int ctl_explain(struct ctl_req *r, const struct gr_args *a);
+int ctl_capture_prepare(struct ctl_req *r, const struct gr_args *a);
+int ctl_explain_prepare(struct ctl_req *r, const struct gr_args *a);
 int ctl_dump(struct ctl_req *r, const struct gr_args *a);
 int ctl_monitor(struct ctl_req *r, const struct gr_args *a);
 

@@ -42,6 +42,7 @@ struct sw_ctl {
 	int stop_fd;
 	pthread_t thread;
 	struct ctl_conn *conns;		/* [CTL_MAX_CONNS] */
+	gid_t gid;			/* --ctl-group; (gid_t)-1: none */
 };
 
 /* ---- what the handlers share ---- */
@@ -120,6 +121,12 @@ static bool ctl_handlers_complete(void)
 	return true;
 }
 
+/* The prepare step of the commands that have one. */
+static ctl_prepare_func *const ctl_preparers[GR_N_CMDS] = {
+	[GR_CMD_CAPTURE_START] = ctl_capture_prepare,
+	[GR_CMD_EXPLAIN] = ctl_explain_prepare,
+};
+
 /*
  * Find the command of @argv and lex its arguments into @a: no state is
  * needed, so the caller does it before taking sw->lock.  Returns the
@@ -142,10 +149,15 @@ static const struct gr_cmd *ctl_parse(struct ctl_req *r, int argc,
 
 /* ---- running a request ---- */
 
-int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
-	    struct ctl_answer *ans)
+int ctl_run_as(struct sw *sw, int argc, char *argv[], int fd,
+	       bool may_open_files, struct ctl_answer *ans)
 {
-	struct ctl_req r = { .sw = sw, .fd = fd };
+	struct ctl_req r = {
+		.sw = sw,
+		.fd = fd,
+		.file_fd = -1,
+		.may_open_files = may_open_files,
+	};
 	const struct gr_cmd *cmd;
 	struct gr_args args;
 	int status;
@@ -155,13 +167,27 @@ int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 	if (!r.out)
 		return -ENOMEM;
 	cmd = ctl_parse(&r, argc, argv, &args);
-	if (cmd) {
+	status = cmd ? 0 : -EINVAL;
+	/* Files first, unlocked (ctl.h, ctl_prepare_func). */
+	if (!status && ctl_preparers[cmd->id])
+		status = ctl_preparers[cmd->id](&r, &args);
+	if (!status) {
 		sw_lock(sw);
 		status = ctl_handlers[cmd->id](&r, &args);
 		sw_unlock(sw);
-	} else {
-		status = -EINVAL;
 	}
+	if (r.file_fd >= 0) {
+		struct stat a, b;
+
+		/* Refused after its file was made: no file left behind (if
+		 * the name still is ours). */
+		if (status && r.file_created && !fstat(r.file_fd, &a) &&
+		    !lstat(r.file_created, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			unlink(r.file_created);
+		close(r.file_fd);
+	}
+	free(r.file_data);
 	if (!status && r.handed_off) {
 		/* The stream's session answers from now on. */
 		fclose(r.out);
@@ -194,6 +220,12 @@ int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 	return 0;
 }
 
+int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
+	    struct ctl_answer *ans)
+{
+	return ctl_run_as(sw, argc, argv, fd, true, ans);
+}
+
 /* ---- the socket ---- */
 
 /*
@@ -213,6 +245,7 @@ int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 
 struct ctl_conn {
 	int fd;				/* -1: a free slot */
+	bool may_open_files;		/* the peer is root, or us */
 	uint64_t deadline_ms;
 	size_t in_len;
 	char in[CTL_MAX_REQUEST];
@@ -263,7 +296,8 @@ static void ctl_conn_run(struct sw_ctl *ctl, struct ctl_conn *c,
 		ctl_conn_close(c);
 		return;
 	}
-	err = ctl_run(ctl->sw, argc, argv, c->fd, &c->ans);
+	err = ctl_run_as(ctl->sw, argc, argv, c->fd, c->may_open_files,
+			 &c->ans);
 	if (err) {
 		sw_log(LOG_WARNING, "control: cannot answer: %s",
 		       strerror(-err));
@@ -308,17 +342,72 @@ static void ctl_conn_read(struct sw_ctl *ctl, struct ctl_conn *c)
 	}
 }
 
-/* A connection past the connections we keep: one line, and closed. */
-static void ctl_refuse(int fd)
+/* A connection refused: one error line and its status, and closed. */
+static void ctl_refuse(int fd, const char *error, int status)
 {
-	static const char busy[] =
-		"error Error: too many control connections; try again\n"
-		"status -16\n\n";
+	char text[256];
+	int len;
 
-	if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+	len = snprintf(text, sizeof(text), "error %s\nstatus %d\n\n", error,
+		       status);
+	if (send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		/* Nothing more to do for it. */
 	}
 	close(fd);
+}
+
+/* Whether the process @pid has @gid among its supplementary groups, as
+ * /proc says (the peer is still connected: it is there). */
+static bool ctl_pid_in_group(pid_t pid, gid_t gid)
+{
+	char path[64], *line = NULL;
+	size_t size = 0;
+	bool in = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!in && getline(&line, &size, f) > 0) {
+		char *p = line, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (p += 7; *p && *p != '\n'; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			in |= g == gid;
+		}
+		break;
+	}
+	free(line);
+	fclose(f);
+	return in;
+}
+
+/*
+ * Who may talk to us: root, our own user, and with --ctl-group a member
+ * of that group (by its primary or a supplementary group).  The socket's
+ * mode already keeps others out; this is the check a file mode cannot
+ * make for a descriptor passed on.  *@may_open_files: only root and our
+ * own user may have the daemon open, read or write files (a capture file,
+ * explain's pcap): they are opened with the daemon's privileges.
+ */
+static bool ctl_peer_allowed(struct sw_ctl *ctl, int fd, bool *may_open_files)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	*may_open_files = cred.uid == 0 || cred.uid == geteuid();
+	if (*may_open_files)
+		return true;
+	return ctl->gid != (gid_t)-1 &&
+	       (cred.gid == ctl->gid || ctl_pid_in_group(cred.pid, ctl->gid));
 }
 
 static void ctl_accept(struct sw_ctl *ctl)
@@ -337,7 +426,15 @@ static void ctl_accept(struct sw_ctl *ctl)
 		sw_log_ratelimited(LOG_WARNING,
 				   "control: %d connections open, one refused",
 				   CTL_MAX_CONNS);
-		ctl_refuse(fd);
+		ctl_refuse(fd, "Error: too many control connections; try again",
+			   -EBUSY);
+		return;
+	}
+	if (!ctl_peer_allowed(ctl, fd, &c->may_open_files)) {
+		sw_log_ratelimited(LOG_WARNING,
+				   "control: a client neither root nor in the control group, refused");
+		ctl_refuse(fd, "Error: permission denied: not root, and not in the switch's control group",
+			   -EACCES);
 		return;
 	}
 	c->fd = fd;
@@ -416,8 +513,9 @@ static void *sw_ctl_thread(void *arg)
 	return NULL;
 }
 
-/* Make the directory of the default socket path. */
-static void make_parent_dir(const char *path)
+/* Make the directory of the default socket path: ours, and with a
+ * control group, the group's to enter. */
+static void make_parent_dir(const char *path, gid_t gid)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
@@ -427,11 +525,14 @@ static void make_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return;
 	*slash = '\0';
-	if (!strcmp(dir, "/run/tapswitch"))
-		mkdir(dir, 0700);
+	if (strcmp(dir, "/run/tapswitch"))
+		return;
+	mkdir(dir, 0700);
+	if (gid != (gid_t)-1 && !chown(dir, (uid_t)-1, gid))
+		chmod(dir, 0750);
 }
 
-static int ctl_listen(const char *path, int *errp)
+static int ctl_listen(const char *path, gid_t gid, int *errp)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old_mask;
@@ -442,7 +543,7 @@ static int ctl_listen(const char *path, int *errp)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	make_parent_dir(path);
+	make_parent_dir(path, gid);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -467,7 +568,15 @@ static int ctl_listen(const char *path, int *errp)
 	old_mask = umask(0177);		/* the socket is born 0600 */
 	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_mask);
-	if (err < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0)
+	if (err < 0)
+		goto fail_close;
+	/* With a control group, its members may connect (the kernel checks
+	 * write permission on the socket file at connect()). */
+	if (gid != (gid_t)-1 ?
+	    chown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0 :
+	    chmod(path, 0600) < 0)
+		goto fail_close;
+	if (listen(fd, 16) < 0)
 		goto fail_close;
 	return fd;
 
@@ -480,7 +589,8 @@ fail:
 	return -1;
 }
 
-struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err)
+struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, gid_t gid,
+			    int *err)
 {
 	struct sw_ctl *ctl;
 
@@ -502,7 +612,8 @@ struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err)
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		ctl->conns[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
-	ctl->listen_fd = ctl_listen(path, err);
+	ctl->gid = gid;
+	ctl->listen_fd = ctl_listen(path, gid, err);
 	if (ctl->listen_fd < 0)
 		goto out_free;
 	ctl->stop_fd = eventfd(0, EFD_CLOEXEC);

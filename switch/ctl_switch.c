@@ -26,6 +26,7 @@ int ctl_show(struct ctl_req *r, const struct gr_args *a)
 			    "802.1ad" : "802.1Q");
 	ctl_put_num(out, "default_pvid", dp_get_default_pvid(r->sw->dp));
 	ctl_put_num(out, "stp_state", 0);
+	ctl_put_num(out, "max_watchers", r->sw->max_watchers);
 	ctl_put_num(out, "stats.learned", st.n_learned);
 	ctl_put_num(out, "stats.moved", st.n_moved);
 	ctl_put_num(out, "stats.aged", st.n_aged);
@@ -69,6 +70,9 @@ int ctl_set(struct ctl_req *r, const struct gr_args *a)
 		} else if (!strcmp(key, "default_pvid")) {
 			set.default_pvid = v->u32;
 			set.given |= SW_SET_DEFAULT_PVID;
+		} else if (!strcmp(key, "max_watchers")) {
+			set.max_watchers = v->u32;
+			set.given |= SW_SET_MAX_WATCHERS;
 		} else {
 			return ctl_invarg(r, key, "unknown setting");
 		}

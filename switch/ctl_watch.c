@@ -6,8 +6,11 @@
 #include "switch/ctl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -15,6 +18,146 @@
 
 #define CAPTURE_SNAPLEN_DEFAULT 262144	/* as tcpdump's */
 #define EXPLAIN_PCAP_MAX 10000		/* frames explained from a file */
+/* The largest pcap file explain reads: 10000 frames of 64 KiB and some. */
+#define EXPLAIN_FILE_MAX ((size_t)EXPLAIN_PCAP_MAX * (65536 + 256 + 16) + 24)
+
+/* ---- files, opened before the switch is locked ---- */
+
+static int file_refuse(struct ctl_req *r, const char *path, int err,
+		       const char *why)
+{
+	ctl_invarg(r, path, why);
+	return err;
+}
+
+/*
+ * Open @path to write a capture into, as a daemon running as root must:
+ * never through a symbolic link, never a device, a directory or a socket;
+ * a FIFO (that has a reader: nothing here waits) or a regular file; an
+ * existing regular file only when the client said force (then emptied),
+ * a new one created 0600.  The file is checked through an O_PATH
+ * descriptor and opened for writing through that same descriptor, so it
+ * cannot be swapped in between.
+ */
+int ctl_capture_prepare(struct ctl_req *r, const struct gr_args *a)
+{
+	const struct gr_value *file = gr_get(a, "file");
+	bool force = gr_get(a, "force") != NULL;
+	char self[64];
+	struct stat st, st2;
+	int pfd, fd, err;
+
+	if (!file)
+		return ctl_err(r, -EINVAL,
+			       "Error: capture start needs file PATH");
+	if (!r->may_open_files)
+		return file_refuse(r, file->word, -EPERM,
+				   "only root may have the daemon write files; stream with dump or trace instead");
+	if (file->word[0] != '/')
+		return ctl_invarg(r, file->word,
+				  "the file must be an absolute path");
+	pfd = open(file->word, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0) {
+		if (errno != ENOENT)
+			return file_refuse(r, file->word, -errno,
+					   strerror(errno));
+		/* A new file: nobody else's, and ours alone to read. */
+		fd = open(file->word, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				      O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return file_refuse(r, file->word, -errno,
+					   errno == EEXIST ?
+					   "created by someone else meanwhile" :
+					   strerror(errno));
+		r->file_fd = fd;
+		r->file_created = file->word;
+		return 0;
+	}
+	err = fstat(pfd, &st) ? -errno : 0;
+	if (!err && S_ISLNK(st.st_mode))
+		err = file_refuse(r, file->word, -ELOOP,
+				  "a symbolic link: name the file itself");
+	else if (!err && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		err = file_refuse(r, file->word, -EINVAL,
+				  "not a regular file or a FIFO");
+	else if (!err && S_ISREG(st.st_mode) && !force)
+		err = file_refuse(r, file->word, -EEXIST,
+				  "the file exists: add force to overwrite it");
+	if (err) {
+		close(pfd);
+		return r->error[0] ? err :
+		       file_refuse(r, file->word, err, strerror(-err));
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	err = fd < 0 ? -errno : 0;
+	close(pfd);
+	if (err)
+		return file_refuse(r, file->word, err,
+				   err == -ENXIO ? "cannot open: a FIFO with no reader" :
+						   strerror(-err));
+	if (fstat(fd, &st2) || st2.st_ino != st.st_ino ||
+	    st2.st_dev != st.st_dev ||
+	    (S_ISREG(st2.st_mode) && ftruncate(fd, 0))) {
+		close(fd);
+		return file_refuse(r, file->word, -EIO,
+				   "cannot open it for writing");
+	}
+	r->file_fd = fd;
+	return 0;
+}
+
+/*
+ * Read the pcap file explain was given, whole: a regular file (a FIFO
+ * could keep us waiting for ever), at most EXPLAIN_FILE_MAX bytes.
+ */
+int ctl_explain_prepare(struct ctl_req *r, const struct gr_args *a)
+{
+	const struct gr_value *pcap = gr_get(a, "pcap");
+	size_t got = 0;
+	struct stat st;
+	int fd;
+
+	if (!pcap)
+		return 0;
+	if (!r->may_open_files)
+		return file_refuse(r, pcap->word, -EPERM,
+				   "only root may have the daemon read files; explain frame HEX instead");
+	if (pcap->word[0] != '/')
+		return ctl_invarg(r, pcap->word,
+				  "the file must be an absolute path");
+	fd = open(pcap->word, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return file_refuse(r, pcap->word, -errno, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return file_refuse(r, pcap->word, -EINVAL,
+				   "not a regular file");
+	}
+	if ((size_t)st.st_size > EXPLAIN_FILE_MAX) {
+		close(fd);
+		return ctl_err(r, -EFBIG,
+			       "Error: argument \"%s\" is wrong: more than %u frames; explain a shorter file",
+			       pcap->word, EXPLAIN_PCAP_MAX);
+	}
+	r->file_data = malloc(st.st_size ? st.st_size : 1);
+	if (!r->file_data) {
+		close(fd);
+		return ctl_err(r, -ENOMEM, "Error: out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, r->file_data + got, st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* shorter than it was: what is there */
+		got += n;
+	}
+	close(fd);
+	r->file_len = got;
+	return 0;
+}
 
 /*
  * The values watchers share: dev IFNAME, vlan VID, dir rx|tx|both,
@@ -62,6 +205,14 @@ static int obs_filter(struct ctl_req *r, const struct gr_args *a,
 		}
 	}
 	return 0;
+}
+
+/* A watcher refused for the limit (sw->max_watchers). */
+static int ctl_watchers_full(struct ctl_req *r)
+{
+	return ctl_err(r, -EBUSY,
+		       "Error: %u watchers are running (max_watchers): stop one, or raise max_watchers",
+		       r->sw->max_watchers);
 }
 
 static void put_capture(const struct sw_capture_info *c, void *arg)
@@ -121,12 +272,15 @@ int ctl_capture_start(struct ctl_req *r, const struct gr_args *a)
 	err = obs_filter(r, a, &f);
 	if (err)
 		return err;
-	if (!file)
+	if (!file || r->file_fd < 0)
 		return ctl_err(r, -EINVAL,
 			       "Error: capture start needs file PATH");
-	err = sw_capture_start_locked(r->sw, &f, file->word, &id, &why);
+	err = sw_capture_start_locked(r->sw, &f, file->word, r->file_fd, &id,
+				      &why);
 	if (err)
-		return ctl_invarg(r, file->word, why);
+		return err == -EBUSY ? ctl_watchers_full(r) :
+				       ctl_invarg(r, file->word, why);
+	r->file_fd = -1;		/* the capture's now */
 	one.out = r->out;
 	one.id = id;
 	sw_capture_list_locked(r->sw, put_capture_if, &one);
@@ -169,6 +323,8 @@ static int stream(struct ctl_req *r, const struct gr_args *a,
 	if (kind == SW_OBS_DUMP)
 		f.snaplen = DP_FRAME_MAX;
 	err = sw_stream_start_locked(r->sw, kind, &f, r->fd);
+	if (err == -EBUSY)
+		return ctl_watchers_full(r);
 	if (err)
 		return ctl_err(r, err, "Error: cannot start: %s",
 			       strerror(-err));
@@ -206,21 +362,30 @@ static int explain_one(struct ctl_req *r, uint32_t port,
 	return err;
 }
 
-/* Explain each frame of the pcap file @path, at most EXPLAIN_PCAP_MAX. */
+/*
+ * Explain each frame of the pcap file @path, at most EXPLAIN_PCAP_MAX:
+ * from the copy its prepare step read (r->file_data), so that parsing it
+ * under sw->lock touches no file.
+ */
 static int explain_pcap(struct ctl_req *r, uint32_t port, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *ph;
 	const u_char *data;
 	unsigned int n = 0;
+	FILE *mem;
 	pcap_t *p;
 	int ret, err = 0;
 
-	if (path[0] != '/')
-		return ctl_invarg(r, path, "the file must be an absolute path");
-	p = pcap_open_offline(path, errbuf);
-	if (!p)
+	mem = r->file_len ? fmemopen(r->file_data, r->file_len, "rb") : NULL;
+	if (!mem)
+		return ctl_invarg(r, path, r->file_len ? "out of memory" :
+					   "an empty file");
+	p = pcap_fopen_offline(mem, errbuf);
+	if (!p) {
+		fclose(mem);
 		return ctl_invarg(r, path, errbuf);
+	}
 	if (pcap_datalink(p) != DLT_EN10MB) {
 		err = ctl_invarg(r, path, "not an Ethernet capture");
 		goto out_close;

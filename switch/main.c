@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,12 +50,19 @@ static void usage(FILE *f)
 		"                         sleeping (default 0: sleep at once)\n"
 		"  --pin-cpus LIST        pin poll thread i to the i-th CPU of LIST,\n"
 		"                         round robin (e.g. 1 or 0-1 or 0,1)\n"
+		"  --max-watchers N       captures, traces, dumps and monitors\n"
+		"                         running at once (default %d)\n"
+		"  --ctl-group GROUP      the control socket is 0660 to GROUP (a name\n"
+		"                         or a number): its members may use\n"
+		"                         tapswitchctl without root, but not have\n"
+		"                         the daemon open files\n"
 		"  --help                 this text\n"
 		"  --version              print the version\n"
 		"\n"
 		"Runs in the foreground until SIGTERM or SIGINT; drive it with\n"
 		"tapswitchctl.\n",
-		CTL_DEFAULT_PATH, SW_DEFAULT_AGEING_S, SW_DEFAULT_MAX_LEARNED);
+		CTL_DEFAULT_PATH, SW_DEFAULT_AGEING_S, SW_DEFAULT_MAX_LEARNED,
+		SW_DEFAULT_MAX_WATCHERS);
 }
 
 /* "0-2,5" -> cpus[]; each must be one this process may run on. */
@@ -126,6 +134,30 @@ bad:
 	return -EINVAL;
 }
 
+/* A group by name or number. */
+static int parse_group(const char *arg, gid_t *gid)
+{
+	struct group *gr = getgrnam(arg);
+	unsigned long v;
+	char *end;
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (arg[0] >= '0' && arg[0] <= '9' && !*end && !errno &&
+	    v < (gid_t)-1) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	fprintf(stderr,
+		"Error: argument \"%s\" is wrong: --ctl-group takes a group name or number\n",
+		arg);
+	return -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -141,6 +173,8 @@ int main(int argc, char **argv)
 		{ "busy-poll", required_argument, NULL, 'B' },
 		{ "poll-threads", required_argument, NULL, 'T' },
 		{ "pin-cpus", required_argument, NULL, 'C' },
+		{ "max-watchers", required_argument, NULL, 'W' },
+		{ "ctl-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -150,8 +184,9 @@ int main(int argc, char **argv)
 	unsigned long ageing = SW_DEFAULT_AGEING_S;
 	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
 	unsigned long filtering = 0, default_pvid = 1, busy_us = 0;
-	unsigned long n_threads = 0;
+	unsigned long n_threads = 0, max_watchers = SW_DEFAULT_MAX_WATCHERS;
 	struct dp_io_opts io = { .uring = true };
+	gid_t ctl_gid = (gid_t)-1;
 	/* All of them, as the defaults or the options say. */
 	struct sw_settings settings = { .given = SW_SET_ALL };
 	struct sw_why why = { "" };
@@ -237,6 +272,16 @@ int main(int argc, char **argv)
 				return 1;
 			io.n_threads = n_threads;
 			break;
+		case 'W':
+			/* The range is for the set operation to refuse. */
+			if (parse_num("--max-watchers", optarg, UINT32_MAX,
+				      &max_watchers))
+				return 1;
+			break;
+		case 'G':
+			if (parse_group(optarg, &ctl_gid))
+				return 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -261,6 +306,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (sw_log_start())
+		fprintf(stderr, "tapswitch: logging straight to stderr\n");
 	rcu_register_thread();
 	/* Offline unless working under sw->lock (sw_lock() goes online). */
 	rcu_offline();
@@ -275,6 +322,7 @@ int main(int argc, char **argv)
 	settings.vlan_filtering = filtering;
 	settings.vlan_protocol = tpid;
 	settings.default_pvid = default_pvid;
+	settings.max_watchers = max_watchers;
 	sw_lock(&sw);
 	dp_set_io_opts(sw.dp, &io);
 	err = sw_op_set(&sw, &settings, &why);
@@ -302,7 +350,7 @@ int main(int argc, char **argv)
 			goto out_fini;
 		}
 	}
-	ctl = sw_ctl_start(&sw, ctl_path, &err);
+	ctl = sw_ctl_start(&sw, ctl_path, ctl_gid, &err);
 	if (!ctl) {
 		if (err == -EADDRINUSE)
 			fprintf(stderr,
@@ -335,5 +383,6 @@ out_fini:
 out_unregister:
 	rcu_tsan_quiescent();
 	rcu_unregister_thread();
+	sw_log_stop();
 	return ret;
 }

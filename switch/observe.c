@@ -563,7 +563,11 @@ static void *obs_thread(void *arg)
 
 	rcu_register_thread();
 	rcu_offline();
-	while (rec) {
+	/* A capture's file header, first (it waits for a slow FIFO here,
+	 * in the session's thread, where a stop is heard). */
+	if (!stream && pcap_dump_flush(s->dumper))
+		obs_set_state(s, SW_SESS_ERROR);
+	while (rec && obs_state(s) != SW_SESS_ERROR) {
 		struct pollfd pfd[2] = {
 			{ .fd = s->stop_fd, .events = POLLIN },
 			{ .fd = stream ? s->fd : -1,
@@ -915,52 +919,47 @@ static int obs_session_start_locked(struct sw *sw, struct sw_session *s)
 	return 0;
 }
 
+/* Watchers still running: what max_watchers holds back. */
+static unsigned int obs_running_locked(struct sw *sw)
+{
+	unsigned int n = 0;
+
+	for (struct sw_session *s = sw->obs->sessions; s; s = s->next)
+		n += !__atomic_load_n(&s->finished, __ATOMIC_ACQUIRE);
+	return n;
+}
+
 int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
-			    const char *path, unsigned int *id,
+			    const char *path, int fd, unsigned int *id,
 			    const char **why)
 {
-	static char errbuf[PCAP_ERRBUF_SIZE + 64];
 	struct sw_session *s;
 	int err;
 
 	sw_assert_locked(sw);
 	sw_obs_reap_locked(sw);
+	if (obs_running_locked(sw) >= sw->max_watchers) {
+		*why = "too many watchers";
+		return -EBUSY;
+	}
 	s = obs_session_new(sw, SW_OBS_CAPTURE, f, OBS_RING_CAPTURE);
 	if (!s) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
 	snprintf(s->file, sizeof(s->file), "%s", path);
-	/* Non-blocking: a FIFO with no reader is an error now, and a slow
-	 * one cannot hold the writer where it would not hear a stop. */
-	s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
-			   O_CLOEXEC, 0644);
-	if (s->fd < 0) {
-		err = -errno;
-		snprintf(errbuf, sizeof(errbuf), "cannot open: %s",
-			 err == -ENXIO ? "a FIFO with no reader" :
-					 strerror(-err));
-		*why = errbuf;
-		goto out_free;
-	}
+	/* Opened (non-blocking: a slow FIFO cannot hold the writer where
+	 * it would not hear a stop) and checked by the caller, unlocked.
+	 * The file header goes out with the first write of the session's
+	 * thread: nothing is written here, under the lock. */
+	s->fd = fd;
 	s->pcap = pcap_open_dead_with_tstamp_precision(
 		DLT_EN10MB, (int)f->snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	s->out = s->pcap ? fopencookie(s, "w", obs_cookie_io) : NULL;
-	if (!s->out) {
+	s->dumper = s->out ? pcap_dump_fopen(s->pcap, s->out) : NULL;
+	if (!s->dumper) {
 		*why = "out of memory";
 		err = -ENOMEM;
-		goto out_free;
-	}
-	s->dumper = pcap_dump_fopen(s->pcap, s->out);
-	/* The file header, now: a file that takes no writes is refused
-	 * here rather than found out later. */
-	if (!s->dumper || pcap_dump_flush(s->dumper) ||
-	    obs_state(s) == SW_SESS_ERROR) {
-		snprintf(errbuf, sizeof(errbuf), "cannot write: %s",
-			 s->dumper ? "the file takes no writes" :
-				     pcap_geterr(s->pcap));
-		*why = errbuf;
-		err = -EIO;
 		goto out_free;
 	}
 	err = obs_session_start_locked(sw, s);
@@ -972,13 +971,12 @@ int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
 	return 0;
 
 out_free:
-	if (s->dumper)
-		pcap_dump_close(s->dumper);	/* closes out and fd */
-	else if (s->out)
-		fclose(s->out);			/* closes fd */
-	else if (s->fd >= 0)
-		close(s->fd);
+	/* The caller still owns fd: what closes it here must not. */
 	s->fd = -1;
+	if (s->dumper)
+		pcap_dump_close(s->dumper);
+	else if (s->out)
+		fclose(s->out);
 	if (s->pcap)
 		pcap_close(s->pcap);
 	obs_session_free(s);
@@ -1077,6 +1075,8 @@ int sw_stream_start_locked(struct sw *sw, enum sw_obs_kind kind,
 
 	sw_assert_locked(sw);
 	sw_obs_reap_locked(sw);
+	if (obs_running_locked(sw) >= sw->max_watchers)
+		return -EBUSY;
 	s = obs_session_new(sw, kind, f, kind == SW_OBS_MONITOR ?
 					 OBS_RING_MONITOR : OBS_RING_STREAM);
 	if (!s)

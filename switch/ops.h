@@ -181,6 +181,7 @@ enum sw_setting_bit {
 	SW_SET_VLAN_FILTERING_BIT,
 	SW_SET_VLAN_PROTOCOL_BIT,
 	SW_SET_DEFAULT_PVID_BIT,
+	SW_SET_MAX_WATCHERS_BIT,
 };
 #define SW_SET_AGEING_TIME	(1u << SW_SET_AGEING_TIME_BIT)
 #define SW_SET_MAX_LEARNED	(1u << SW_SET_MAX_LEARNED_BIT)
@@ -188,7 +189,8 @@ enum sw_setting_bit {
 #define SW_SET_VLAN_FILTERING	(1u << SW_SET_VLAN_FILTERING_BIT)
 #define SW_SET_VLAN_PROTOCOL	(1u << SW_SET_VLAN_PROTOCOL_BIT)
 #define SW_SET_DEFAULT_PVID	(1u << SW_SET_DEFAULT_PVID_BIT)
-#define SW_SET_ALL		((1u << (SW_SET_DEFAULT_PVID_BIT + 1)) - 1)
+#define SW_SET_MAX_WATCHERS	(1u << SW_SET_MAX_WATCHERS_BIT)
+#define SW_SET_ALL		((1u << (SW_SET_MAX_WATCHERS_BIT + 1)) - 1)
 
 /* `set`: the settings whose bits are in @given. */
 struct sw_settings {
@@ -199,6 +201,7 @@ struct sw_settings {
 	uint32_t vlan_filtering;	/* 0 or 1 */
 	uint16_t vlan_protocol;		/* VLAN_TPID_8021Q or _8021AD */
 	uint32_t default_pvid;		/* 0 (none) or 1-4094 */
+	uint32_t max_watchers;		/* 1-SW_MAX_WATCHERS */
 };
 
 /*

@@ -103,6 +103,11 @@ static int sw_settings_check(const struct sw_settings *set,
 		return sw_why_arg(why, word,
 				  "default_pvid is 0 (none) or 1-4094");
 	}
+	if ((set->given & SW_SET_MAX_WATCHERS) &&
+	    (!set->max_watchers || set->max_watchers > SW_MAX_WATCHERS)) {
+		snprintf(word, sizeof(word), "%u", set->max_watchers);
+		return sw_why_arg(why, word, "max_watchers is 1-1024");
+	}
 	return 0;
 }
 
@@ -116,6 +121,7 @@ static void sw_settings_get(struct sw *sw, struct sw_settings *set)
 	set->vlan_filtering = dp_get_vlan_filtering(sw->dp);
 	set->vlan_protocol = dp_get_vlan_protocol(sw->dp);
 	set->default_pvid = dp_get_default_pvid(sw->dp);
+	set->max_watchers = sw->max_watchers;
 }
 
 /*
@@ -162,6 +168,12 @@ static int sw_settings_apply(struct sw *sw, const struct sw_settings *set,
 		if (err)
 			return err;
 		*applied |= SW_SET_VLAN_FILTERING;
+	}
+	/* Watchers running past a lowered limit go on: it holds new
+	 * ones back. */
+	if (given & SW_SET_MAX_WATCHERS) {
+		sw->max_watchers = set->max_watchers;
+		*applied |= SW_SET_MAX_WATCHERS;
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #define TAPSWITCH_SW_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,8 @@
 #define SW_DEFAULT_AGEING_S 300
 #define SW_DEFAULT_MAX_LEARNED 65536
 #define SW_MAX_AGEING_S 1000000
+#define SW_DEFAULT_MAX_WATCHERS 16
+#define SW_MAX_WATCHERS 1024
 
 struct sw_link;
 struct sw_obs;
@@ -54,6 +57,8 @@ struct sw {
 	/* The kind of a port added without one: "tap"; the unit tests and
 	 * fuzzers make it "mem", so that no device is created. */
 	const char *port_kind;
+	/* Captures, traces, dumps and monitors that may run at once. */
+	uint32_t max_watchers;
 
 	pthread_t ager;
 	int ager_stop_fd;
@@ -94,6 +99,11 @@ void sw_fini(struct sw *sw);
 /* Logging to stderr; "%s: ..." with the object's name first. */
 void sw_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Main thread: from now on, sw_log() only queues (a thread of the log
+ * writes), so that a stderr nobody reads holds up no thread; stop
+ * writes out what is queued and ends it.  0 or -errno. */
+int sw_log_start(void);
+void sw_log_stop(void);
 /* As sw_log, at most @burst messages per second per call site. */
 #define sw_log_ratelimited(level, ...)                                   \
 	do {                                                             \
@@ -153,10 +163,12 @@ void sw_obs_fini_locked(struct sw *sw);
 /* Any thread but the control one, offline: forget finished sessions. */
 void sw_obs_reap(struct sw *sw);
 void sw_obs_reap_locked(struct sw *sw);
-/* Under sw->lock.  Start a capture into the file @path (created, or a
- * FIFO with a reader); 0 and *id, or -errno and *why. */
+/* Under sw->lock.  Start a capture into @fd, the file @path opened for
+ * writing, non-blocking, by the caller (before it took the lock): on
+ * success the capture owns @fd.  0 and *id, or -errno and *why (-EBUSY:
+ * max_watchers are running). */
 int sw_capture_start_locked(struct sw *sw, const struct sw_obs_filter *f,
-			    const char *path, unsigned int *id,
+			    const char *path, int fd, unsigned int *id,
 			    const char **why);
 /* Under sw->lock.  Stop the captures of @port (DP_OBS_ANY_PORT: any) or
  * number @id (0: any): flush and close them, report each through @cb,
@@ -185,7 +197,10 @@ void sw_obs_put_trace(struct sw *sw, FILE *out, uint32_t port,
 
 /* ctl_server.c: the control socket (its handlers: ctl.h). */
 struct sw_ctl;
-struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, int *err);
+/* Listen on @path, 0600 - or 0660 and owned by group @gid unless it is
+ * (gid_t)-1 - and serve it.  NULL and *err on error. */
+struct sw_ctl *sw_ctl_start(struct sw *sw, const char *path, gid_t gid,
+			    int *err);
 void sw_ctl_stop(struct sw_ctl *ctl);
 
 #endif /* TAPSWITCH_SW_H */

@@ -369,7 +369,7 @@ START_TEST(test_synopsis)
 	ck_assert_str_eq(synopsis(GR_CMD_CAPTURE_SHOW), "capture show");
 	ck_assert_str_eq(synopsis(GR_CMD_CAPTURE_START),
 			 "capture start [dev IFNAME] [dir rx|tx|both] [vlan VID] "
-			 "file PATH [count N] [snaplen N]");
+			 "file PATH [force] [count N] [snaplen N]");
 	ck_assert_str_eq(synopsis(GR_CMD_CAPTURE_STOP),
 			 "capture stop [dev IFNAME] [id N]");
 	ck_assert_str_eq(synopsis(GR_CMD_TRACE),
@@ -383,7 +383,8 @@ START_TEST(test_synopsis)
 	ck_assert_str_eq(synopsis(GR_CMD_SET),
 			 "set [ageing_time SEC] [max_learned N] "
 			 "[group_fwd_mask MASK] [vlan_filtering 0|1] "
-			 "[vlan_protocol 802.1Q|802.1ad] [default_pvid VID]");
+			 "[vlan_protocol 802.1Q|802.1ad] [default_pvid VID] "
+			 "[max_watchers N]");
 }
 END_TEST
 

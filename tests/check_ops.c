@@ -923,8 +923,10 @@ START_TEST(test_set_each)
 		.given = SW_SET_ALL, .ageing_s = 0, .max_learned = 0,
 		.group_fwd_mask = 0xfff8, .vlan_filtering = 0,
 		.vlan_protocol = VLAN_TPID_8021Q, .default_pvid = 0,
+		.max_watchers = 3,
 	};
 	ck_op_ok(sw_op_set(SW, &set, &why));
+	ck_assert_uint_eq(SW->max_watchers, 3);
 	ck_assert_uint_eq(SW->ageing_s, 0);
 	ck_assert_uint_eq(fdb_get_max_learned(SW->fdb), 0);
 	ck_assert_uint_eq(dp_get_group_fwd_mask(SW->dp), 0xfff8);
@@ -944,6 +946,7 @@ static void assert_default_settings(void)
 	ck_assert(!dp_get_vlan_filtering(SW->dp));
 	ck_assert_uint_eq(dp_get_vlan_protocol(SW->dp), VLAN_TPID_8021Q);
 	ck_assert_uint_eq(dp_get_default_pvid(SW->dp), 1);
+	ck_assert_uint_eq(SW->max_watchers, SW_DEFAULT_MAX_WATCHERS);
 }
 
 START_TEST(test_set_refused)
@@ -954,6 +957,7 @@ START_TEST(test_set_refused)
 		.given = SW_SET_ALL, .ageing_s = 10, .max_learned = 5,
 		.group_fwd_mask = 0x4000, .vlan_filtering = 1,
 		.vlan_protocol = VLAN_TPID_8021AD, .default_pvid = 7,
+		.max_watchers = 5,
 	};
 	struct sw_settings set;
 
@@ -992,6 +996,13 @@ START_TEST(test_set_refused)
 	set.default_pvid = 4095;
 	ck_op_err(sw_op_set(SW, &set, &why), -EINVAL,
 		  "Error: argument \"4095\" is wrong: default_pvid is 0 (none) or 1-4094");
+	set = good;
+	set.max_watchers = 0;
+	ck_op_err(sw_op_set(SW, &set, &why), -EINVAL,
+		  "Error: argument \"0\" is wrong: max_watchers is 1-1024");
+	set.max_watchers = 1025;
+	ck_op_err(sw_op_set(SW, &set, &why), -EINVAL,
+		  "Error: argument \"1025\" is wrong: max_watchers is 1-1024");
 	assert_default_settings();
 	/* The edges are good. */
 	set = good;
