@@ -38,6 +38,10 @@ DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
 	liburing-dev:liburing libpcap-dev:libpcap
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
+# The fuzzers (mk/fuzz.mk): clang, and its libFuzzer runtime (a file:
+# Debian 12's clang is 14).
+DEB_FUZZ_TOOLS := clang:clang \
+	libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a
 
 .DEFAULT_GOAL := all
 
@@ -89,9 +93,10 @@ all: deps
 binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER) $(CTLPEER) $(DOCS)
 
 # Install what is missing, once: apt-get update, then exactly the packages
-# whose pkg-config module or command is absent.  The tests also read pcap
-# files back with tshark.
-DEB_TEST_TOOLS := tshark:tshark
+# whose pkg-config module, command, or file (a check that starts with /)
+# is absent.  The tests also read pcap files back with tshark, and build
+# and run the fuzzers.
+DEB_TEST_TOOLS := tshark:tshark $(DEB_FUZZ_TOOLS)
 
 define install_missing
 	$(Q)missing=; \
@@ -99,7 +104,11 @@ define install_missing
 		$(PKG_CONFIG) --exists $${p#*:} 2>/dev/null || missing="$$missing $${p%%:*}"; \
 	done; \
 	for p in $(1); do \
-		command -v $${p#*:} >/dev/null 2>&1 || missing="$$missing $${p%%:*}"; \
+		c=$${p#*:}; \
+		case $$c in \
+		/*) ls $$c >/dev/null 2>&1 ;; \
+		*) command -v $$c >/dev/null 2>&1 ;; \
+		esac || missing="$$missing $${p%%:*}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -218,6 +227,9 @@ BENCH_BINS :=
 MICRO_BINS :=
 -include bench/bench.mk
 -include bench/micro.mk
+# The libFuzzer targets (fuzz/): `make fuzz`; `make test` builds them and
+# runs each for 20 s (tests/netns/test_fuzz.sh).
+include mk/fuzz.mk
 
 bench: all
 	$(Q)$(MAKE) --no-print-directory bench-deps $(BENCH_BINS) $(MICRO_BINS)
@@ -234,6 +246,6 @@ install: all
 	$(Q)$(MAKE) --no-print-directory $(INSTALL_EXTRA)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -65,28 +65,11 @@ $(FUZZ_BUILD)/%.o: %.c | fuzz-deps
 # The harnesses are ours: they must build clean.
 $(FUZZ_BUILD)/fuzz/%.o: override FUZZ_CFLAGS += -Werror
 
-# clang, and the runtime -fsanitize=fuzzer links (libclang_rt.fuzzer,
-# in libclang-rt-N-dev for clang N; libclang-rt-dev follows Debian's
-# default clang): as install_missing does, `apt-get update` once and
-# then `apt-get install -y` of exactly what is missing.  The libraries
-# the project links come from `deps`.
-fuzz-deps: deps
-	$(Q)missing=; \
-	if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
-		missing="clang libclang-rt-dev"; \
-	else \
-		rt="$$($(FUZZ_CC) -print-resource-dir)/lib/linux/libclang_rt.fuzzer-$$(uname -m).a"; \
-		major=$$($(FUZZ_CC) -dumpversion | cut -d. -f1); \
-		[ -f "$$rt" ] || missing="libclang-rt-$$major-dev"; \
-	fi; \
-	if [ -n "$$missing" ]; then \
-		echo "installing: $$missing"; \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "Error: missing Debian packages: $$missing (run as root, or install them)" >&2; exit 1; \
-		fi; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	fi
+# clang, and the runtime -fsanitize=fuzzer links (libclang_rt.fuzzer):
+# the Makefile's DEB_FUZZ_TOOLS, installed as everything else is - only
+# what is missing, after one `apt-get update`.
+fuzz-deps:
+	$(call install_missing,$(DEB_TOOLS) $(DEB_BUILD_TOOLS) $(DEB_FUZZ_TOOLS))
 
 fuzz-bins: $(FUZZ_BINS)
 
