@@ -1,6 +1,7 @@
-# shellcheck shell=bash disable=SC2034,SC2119,SC2120
+# shellcheck shell=bash disable=SC2016,SC2034,SC2119,SC2120
 # (SC2034, SC2119, SC2120: a library - the tests use its variables, and
-# call its functions with and without arguments.)
+# call its functions with and without arguments.  SC2016: its jq filters,
+# given to ts_jq in single quotes, hold jq's variables, not the shell's.)
 #
 # lib.sh - shared helpers for the black-box tests of tapswitch.
 #
@@ -24,8 +25,15 @@
 # Assertions: assert_eq/assert_ge/assert_json/assert_delta stop the test
 # at the first mismatch, printing what was expected and what came;
 # check_eq/check_json report and go on (ts_done exits 1 at the end).
+# Each of them, ok, xfer and xfer_as is counted (TS_ASSERT_LOG, set by
+# tests/run.sh), so that a test that asserted nothing cannot pass.
 # A test that cannot run here (not root, no /dev/net/tun) exits 77 after
 # a "SKIP: reason" line.
+#
+# The helpers that read the switch (ctl, ctlj, port_field, fdb_port, ...)
+# fail the test when tapswitchctl fails or answers something that is not
+# what they read, also inside "$( )" (see helper_fail); ctl_may_fail is
+# the one way to run a command that is meant to fail.
 #
 # Rules these helpers keep (DESIGN.md "Tests and lab conventions"): no
 # address, route or bridge in the root namespace; every device the test
@@ -46,7 +54,9 @@ case $BUILD in
 *) BUILD=$TS_TOP/$BUILD ;;
 esac
 TAPSWITCH=$BUILD/tapswitch
-TAPSWITCHCTL=$BUILD/tapswitchctl
+# TS_TAPSWITCHCTL: another client in its place (test_selfcheck.sh runs
+# suites with a broken one, to see them fail).
+TAPSWITCHCTL=${TS_TAPSWITCHCTL:-$BUILD/tapswitchctl}
 PKTIO=$BUILD/tests/tools/pktio
 
 # How long pktio listens after each frame.  Long enough for a sanitizer
@@ -58,12 +68,30 @@ TS_PRETAPS=()
 TS_DAEMON_PID=
 TS_DAEMON_STATUS=
 TS_TMP=
+TS_CLEANING=
 PKT_IFS=()
 
 # ---------------------------------------------------------------- basics
 
+# ts_count KIND: one assertion made.  tests/run.sh gives every test an
+# empty TS_ASSERT_LOG and fails one that exits 0 with nothing in it: a
+# test that asserted nothing (its checks skipped by mistake, or a wrapper
+# that ran nothing) must not pass.
+ts_count()
+{
+	if [ -n "${TS_ASSERT_LOG:-}" ]; then
+		printf '%s\n' "$1" >>"$TS_ASSERT_LOG"
+	fi
+	return 0
+}
+
 log() { printf '%s\n' "$*"; }
-ok() { printf 'ok - %s\n' "$*"; }
+
+ok()
+{
+	ts_count ok
+	printf 'ok - %s\n' "$*"
+}
 
 fail()
 {
@@ -77,9 +105,67 @@ skip()
 	exit 77
 }
 
+# helper_fail MESSAGE: a helper cannot give what it was asked for (its
+# command failed, or answered something it cannot read): fail the test.
+# Helpers mostly run inside "$( )", a subshell, where exit ends only the
+# subshell and the assertion around it would compare an empty answer -
+# which an expected "" accepts.  So the failure is written down first
+# ($TS_TMP/helper-failures, which cleanup and ts_done check: it cannot be
+# lost), and then the test's own shell ($$) is sent SIGUSR1, whose trap
+# stops the test at once (helper_stop).  In the test's shell itself,
+# exit is enough.
+helper_fail()
+{
+	local i n=${#FUNCNAME[@]} msg=$* via=
+	# Where: the helpers called, innermost first, and the test's line.
+	for ((i = 1; i < n - 1; i++)); do
+		via+="${FUNCNAME[i]} < "
+	done
+	msg+=" (${via}${BASH_SOURCE[n - 1]##*/} line ${BASH_LINENO[n - 2]})"
+	printf 'FAIL: %s\n' "$msg" >&2
+	if [ -n "$TS_TMP" ] && [ -d "$TS_TMP" ]; then
+		printf '%s\n' "$msg" >>"$TS_TMP/helper-failures"
+	fi
+	if [ "$BASHPID" != "$$" ]; then
+		kill -s USR1 "$$" 2>/dev/null
+	fi
+	exit 1
+}
+
+# helper_stop: the SIGUSR1 trap of the test's shell (set here, so that it
+# is there before any helper runs).  Once cleanup has begun, it lets
+# cleanup finish: cleanup reads helper-failures itself.
+helper_stop()
+{
+	local what=
+	[ -z "$TS_CLEANING" ] || return 0
+	if [ -n "$TS_TMP" ]; then
+		what=$(tail -n 1 "$TS_TMP/helper-failures" 2>/dev/null)
+	fi
+	printf 'FAIL: the test stops here, a helper failed: %s\n' \
+		"${what:-(see above)}" >&2
+	exit 1
+}
+trap helper_stop USR1
+
+# helper_failed: did a helper fail (and write it down) in this test?
+helper_failed() { [ -n "$TS_TMP" ] && [ -s "$TS_TMP/helper-failures" ]; }
+
+# ts_jq WHAT JQ_ARGS...: jq on stdin (or -n), which must succeed: a filter
+# that does not fit the answer (an object where it maps an array, a key
+# it needs missing: error(...)) fails the test, as a failed command does.
+ts_jq()
+{
+	local what=$1 rc=0
+	shift
+	jq "$@" || rc=$?
+	[ "$rc" = 0 ] || helper_fail "$what: jq cannot read the answer (status $rc)"
+}
+
 # assert_eq WHAT EXPECTED GOT
 assert_eq()
 {
+	ts_count assert_eq
 	if [ "$2" != "$3" ]; then
 		printf 'FAIL: %s\n  expected: %s\n  got:      %s\n' \
 			"$1" "$2" "$3" >&2
@@ -90,6 +176,7 @@ assert_eq()
 # assert_ge WHAT MIN GOT: GOT is a number >= MIN
 assert_ge()
 {
+	ts_count assert_ge
 	if ! [[ $3 =~ ^[0-9]+$ ]] || [ "$3" -lt "$2" ]; then
 		printf 'FAIL: %s\n  expected: >= %s\n  got:      %s\n' \
 			"$1" "$2" "$3" >&2
@@ -100,6 +187,7 @@ assert_ge()
 # assert_json WHAT JSON JQ_FILTER: the filter must yield true for JSON.
 assert_json()
 {
+	ts_count assert_json
 	# jq -e exits 0 on empty input: that must not pass.
 	if [ -z "$2" ] || ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
 		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
@@ -115,6 +203,7 @@ TS_FAILED=0
 
 check_eq()
 {
+	ts_count check_eq
 	if [ "$2" != "$3" ]; then
 		printf 'FAIL: %s\n  expected: %s\n  got:      %s\n' \
 			"$1" "$2" "$3" >&2
@@ -125,6 +214,7 @@ check_eq()
 
 check_json()
 {
+	ts_count check_json
 	if [ -z "$2" ] || ! printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then
 		printf 'FAIL: %s\n  expected: jq %s\n  got:      %s\n' \
 			"$1" "$3" "$2" >&2
@@ -135,6 +225,10 @@ check_json()
 
 ts_done()
 {
+	if helper_failed; then
+		echo "FAIL: a helper failed (see above)" >&2
+		exit 1
+	fi
 	if [ "$TS_FAILED" != 0 ]; then
 		echo "FAIL: some checks failed (see above)" >&2
 		exit 1
@@ -192,6 +286,14 @@ cleanup()
 {
 	local rc=$? ns tap
 	set +e
+	TS_CLEANING=1
+	# A helper that failed in a subshell fails the test, also if its
+	# signal came too late to stop it.
+	if [ "$rc" = 0 ] && helper_failed; then
+		echo "FAIL: a helper failed:" >&2
+		sed 's/^/  /' "$TS_TMP/helper-failures" >&2
+		rc=1
+	fi
 	if [ -n "$TS_DAEMON_PID" ]; then
 		daemon_stop
 		# A daemon that does not exit 0 on SIGTERM (a sanitizer
@@ -259,14 +361,48 @@ pretap_add()
 
 # ---------------------------------------------------------------- daemon
 
-ctl() { "$TAPSWITCHCTL" --ctl "$TS_SOCK" "$@"; }
+# ctl ARGS: tapswitchctl ARGS, which must succeed (its output as it is);
+# a non-zero exit fails the test, also inside "$( )" (helper_fail).
+ctl()
+{
+	local rc=0
+	"$TAPSWITCHCTL" --ctl "$TS_SOCK" "$@" || rc=$?
+	[ "$rc" = 0 ] || helper_fail "tapswitchctl $*: exit status $rc"
+}
 
-# ctlj ARGS: -j output of a command that must succeed.
+# ctl_at SOCK ARGS: ctl for the daemon behind another socket (a second
+# switch in the same test).
+ctl_at()
+{
+	local sock=$1 rc=0
+	shift
+	"$TAPSWITCHCTL" --ctl "$sock" "$@" || rc=$?
+	[ "$rc" = 0 ] ||
+		helper_fail "tapswitchctl --ctl $sock $*: exit status $rc"
+}
+
+# ctl_may_fail ARGS: tapswitchctl ARGS as it is, its exit status returned:
+# for the error paths (a command that must fail, judged by the caller)
+# and for waiting until the daemon answers.  Nothing else uses it.
+ctl_may_fail() { "$TAPSWITCHCTL" --ctl "$TS_SOCK" "$@"; }
+
+# json_check WHAT TEXT: TEXT is JSON (one value or more), not nothing.
+json_check()
+{
+	[[ $2 == *[![:space:]]* ]] ||
+		helper_fail "$1 printed nothing (JSON expected)"
+	printf '%s' "$2" | jq empty >/dev/null 2>&1 ||
+		helper_fail "$1 printed no valid JSON: \"$(printf '%s' "$2" |
+			head -c 200)\""
+}
+
+# ctlj ARGS: -j output of a command that must succeed and answer JSON.
 ctlj()
 {
-	local out
-	out=$("$TAPSWITCHCTL" --ctl "$TS_SOCK" -j "$@") ||
-		fail "tapswitchctl -j $* failed"
+	local out rc=0
+	out=$("$TAPSWITCHCTL" --ctl "$TS_SOCK" -j "$@") || rc=$?
+	[ "$rc" = 0 ] || helper_fail "tapswitchctl -j $*: exit status $rc"
+	json_check "tapswitchctl -j $*" "$out"
 	printf '%s\n' "$out"
 }
 
@@ -284,7 +420,7 @@ daemon_start()
 		${TS_DAEMON_ARGS:-} >>"$TS_LOG" 2>&1 &
 	TS_DAEMON_PID=$!
 	for ((i = 0; i < 50; i++)); do
-		if ctl show >/dev/null 2>&1; then
+		if ctl_may_fail show >/dev/null 2>&1; then
 			return 0
 		fi
 		pid_alive "$TS_DAEMON_PID" ||
@@ -318,45 +454,65 @@ daemon_stop()
 daemon_alive() { [ -n "$TS_DAEMON_PID" ] && pid_alive "$TS_DAEMON_PID"; }
 
 # ------------------------------------------------------ reading the JSON
+#
+# Each of these reads one answer of ctlj (which fails the test when
+# tapswitchctl fails or prints no JSON) through ts_jq (which fails it when
+# the answer has not the shape the filter reads), so that "" can only
+# come out of them when the switch really said so.
 
-# port_field TAP KEY: a key of TAP's object in `-j port show`, or "absent".
+# port_field TAP KEY: a key of TAP's object in `-j port show`, or "absent"
+# if there is no such port; a port without KEY fails.
 port_field()
 {
-	ctlj port show | jq -r --arg n "$1" --arg k "$2" \
+	ctlj port show | ts_jq "port_field $*" -r --arg n "$1" --arg k "$2" \
 		'(map(select(.ifname == $n)) | first) as $p |
-		 if $p == null then "absent" else $p[$k] | tostring end'
+		 if $p == null then "absent"
+		 elif ($p | has($k)) then $p[$k] | tostring
+		 else error("port \($n) has no \"\($k)\"") end'
 }
 
-# port_stat TAP COUNTER: one counter from `-j -s port show`.
+# port_stat TAP COUNTER: one counter from `-j -s port show` (a number).
 port_stat()
 {
-	ctlj -s port show | jq -r --arg n "$1" --arg k "$2" \
-		'map(select(.ifname == $n)) | first | .stats[$k] | tostring'
+	ctlj -s port show | ts_jq "port_stat $*" -r --arg n "$1" --arg k "$2" \
+		'(map(select(.ifname == $n)) | first | .stats[$k]) as $v |
+		 if ($v | type) == "number" then $v | tostring
+		 else error("port \($n): stats.\($k) is \($v | tojson)") end'
 }
 
 # port_names: the ifnames in `-j port show`, sorted, on one line.
 port_names()
 {
-	ctlj port show | jq -r 'map(.ifname) | sort | join(" ")'
+	ctlj port show | ts_jq port_names -r 'map(.ifname) | sort | join(" ")'
 }
 
 # sw_field KEY / sw_stat COUNTER: from `-j show`.  The counters are read
 # with -s as well, so that only test_cli.sh judges whether `-j show`
 # alone carries them.
-sw_field() { ctlj show | jq -r --arg k "$1" '.[$k] | tostring'; }
-sw_stat() { ctlj -s show | jq -r --arg k "$1" '.stats[$k] | tostring'; }
+sw_field()
+{
+	ctlj show | ts_jq "sw_field $1" -r --arg k "$1" \
+		'if has($k) then .[$k] | tostring
+		 else error("-j show has no \"\($k)\"") end'
+}
+sw_stat()
+{
+	ctlj -s show | ts_jq "sw_stat $1" -r --arg k "$1" \
+		'.stats[$k] as $v | if ($v | type) == "number" then $v | tostring
+		 else error("stats.\($k) is \($v | tojson)") end'
+}
 
 # fdb_port MAC: the ifname(s) MAC is on, space separated; "" if none.
 fdb_port()
 {
-	ctlj fdb show | jq -r --arg m "$1" \
+	ctlj fdb show | ts_jq "fdb_port $1" -r --arg m "$1" \
 		'map(select(.mac == $m) | .ifname) | join(" ")'
 }
 
 # fdb_flags MAC: the flags of MAC's entry, sorted, comma separated.
 fdb_flags()
 {
-	ctlj fdb show | jq -r --arg m "$1" \
+	ctlj fdb show | ts_jq "fdb_flags $1" -r --arg m "$1" \
 		'map(select(.mac == $m) | .flags | sort | join(",")) | join(" ")'
 }
 
@@ -366,8 +522,8 @@ sorted() { printf '%s\n' "$@" | LC_ALL=C sort | paste -sd ' ' -; }
 # fdb_macs [dev TAP]: the MACs in the table, sorted, space separated.
 fdb_macs()
 {
-	ctlj fdb show "$@" | jq -r 'map(.mac) | .[]' | LC_ALL=C sort |
-		paste -sd ' ' -
+	ctlj fdb show "$@" | ts_jq "fdb_macs $*" -r 'map(.mac) | .[]' |
+		LC_ALL=C sort | paste -sd ' ' -
 }
 
 # wait_port_state TAP STATE [SECONDS]: poll `-j port show` (5 s default).
@@ -398,12 +554,14 @@ settle_fdb()
 # pkt_ifs NS:IFNAME...: the interfaces pktio opens, in index order.
 pkt_ifs() { PKT_IFS=("$@"); }
 
-# pkt_run: run pktio on PKT_IFS with the commands on stdin.
+# pkt_run: run pktio on PKT_IFS with the commands on stdin.  (It runs in
+# "$( )" and pipelines: a failure is a helper's, helper_fail.)
 pkt_run()
 {
-	[ "${#PKT_IFS[@]}" -gt 0 ] || fail "pkt_run: no interfaces (pkt_ifs)"
+	[ "${#PKT_IFS[@]}" -gt 0 ] ||
+		helper_fail "pkt_run: no interfaces (pkt_ifs)"
 	timeout 60 "$PKTIO" -w "$PKT_SETTLE" "${PKT_IFS[@]}" ||
-		fail "pktio ${PKT_IFS[*]} failed"
+		helper_fail "pktio ${PKT_IFS[*]} failed"
 }
 
 # mac_hex 02:00:00:00:00:01 -> 020000000001
@@ -433,6 +591,7 @@ xfer()
 {
 	local in=$1 hex=$2 j expect got
 	shift 2
+	ts_count xfer
 	expect=
 	for j in "$@"; do
 		expect+="rx $j $hex"$'\n'
@@ -532,17 +691,27 @@ io_expect()
 # ------------------------------------------------------------ counters
 
 # stats_save: remember every port's counters, for stat_delta.
-stats_save() { TS_STATS=$(ctlj -s port show); }
+# (ctlj has failed the test itself; "|| exit 1" stops the caller here
+# rather than going on with an empty answer.)
+stats_save()
+{
+	TS_STATS=$(ctlj -s port show) || exit 1
+}
 
-# stat_delta TAP COUNTER: how much COUNTER of TAP grew since stats_save.
+# stat_delta TAP COUNTER: how much COUNTER of TAP grew since stats_save
+# (an integer: a port or counter missing then or now fails the test).
 stat_delta()
 {
-	local now
-	now=$(ctlj -s port show)
-	jq -rn --argjson a "$TS_STATS" --argjson b "$now" \
-		--arg n "$1" --arg k "$2" \
+	local now d
+	now=$(ctlj -s port show) || exit 1
+	d=$(ts_jq "stat_delta $*" -rn --argjson a "${TS_STATS:-null}" \
+		--argjson b "$now" --arg n "$1" --arg k "$2" \
 		'($b | map(select(.ifname == $n)) | first | .stats[$k]) -
-		 ($a | map(select(.ifname == $n)) | first | .stats[$k])'
+		 ($a | map(select(.ifname == $n)) | first | .stats[$k])') ||
+		exit 1
+	[[ $d =~ ^-?[0-9]+$ ]] ||
+		helper_fail "stat_delta $*: \"$d\" is no number"
+	printf '%s\n' "$d"
 }
 
 # assert_delta TAP COUNTER N: COUNTER of TAP grew by exactly N.
@@ -583,6 +752,7 @@ cleanup_bg()
 {
 	local rc=$? pid i
 	set +e
+	TS_CLEANING=1
 	for pid in "${TS_BG_PIDS[@]}"; do
 		kill -s TERM "$pid" 2>/dev/null
 	done
@@ -693,13 +863,15 @@ stream_released()
 # "LEN CAPLEN EPOCH HEX" (HEX: the captured bytes, lower case).
 pcap_frames()
 {
-	command -v tshark >/dev/null 2>&1 || fail "no tshark"
-	[ -f "$1" ] || fail "pcap_frames: no file $1"
+	command -v tshark >/dev/null 2>&1 || helper_fail "no tshark"
+	[ -f "$1" ] || helper_fail "pcap_frames: no file $1"
+	# (Read in a "$( )" whose "" can be the expected answer: its
+	# failures must end the test, as those of the switch's readers do.)
 	tshark -r "$1" -T json -x 2>/dev/null |
 		jq -r '.[]._source.layers |
 			[.frame["frame.len"], .frame["frame.cap_len"],
 			 .frame["frame.time_epoch"], .frame_raw[0]] | join(" ")' ||
-		fail "tshark cannot read $1"
+		helper_fail "tshark cannot read $1"
 }
 
 # xfer_as IN HEX [J=HEX_J]...: as xfer, but interface J receives HEX_J
@@ -708,6 +880,7 @@ xfer_as()
 {
 	local in=$1 hex=$2 arg expect='' got
 	shift 2
+	ts_count xfer_as
 	for arg in "$@"; do
 		expect+="rx ${arg%%=*} ${arg#*=}"$'\n'
 	done
@@ -727,6 +900,11 @@ xfer_as()
 # the tap (its queue full), which the switch never saw.
 link_stat()
 {
-	ip -n "$1" -j -s link show dev "$2" |
-		jq -r --arg d "$3" --arg k "$4" '.[0].stats64[$d][$k]'
+	local j v
+	j=$(ip -n "$1" -j -s link show dev "$2") ||
+		helper_fail "ip -n $1 -s link show dev $2 failed"
+	v=$(printf '%s' "$j" | ts_jq "link_stat $*" -r --arg d "$3" \
+		--arg k "$4" '.[0].stats64[$d][$k]') || exit 1
+	[[ $v =~ ^[0-9]+$ ]] || helper_fail "link_stat $*: \"$v\" is no counter"
+	printf '%s\n' "$v"
 }

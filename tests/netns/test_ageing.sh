@@ -31,7 +31,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 fdb_age()
 {
-	ctlj fdb show | jq -r --arg m "$1" \
+	# shellcheck disable=SC2016 # jq variables, not shell ones
+	ctlj fdb show | ts_jq "fdb_age $1" -r --arg m "$1" \
 		'map(select(.mac == $m) | .age | tostring) | join(" ")'
 }
 

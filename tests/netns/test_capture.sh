@@ -65,15 +65,17 @@ check_pcap()
 # JSON record) and CAP_ID.
 cap_start()
 {
-	CAP=$(ctlj capture start "$@" | jq -c '.[0]')
-	CAP_ID=$(printf '%s' "$CAP" | jq -r .id)
+	CAP=$(ctlj capture start "$@" | ts_jq "capture start $*" -c '.[0]')
+	CAP_ID=$(printf '%s' "$CAP" | ts_jq "capture start $*" -r .id)
 	[[ $CAP_ID =~ ^[0-9]+$ ]] || fail "capture start $*: no id in $CAP"
 }
 
 # cap_json ID: the record of capture ID in `-j -s capture show`, or null.
 cap_json()
 {
-	ctlj -s capture show | jq -c --argjson i "$1" 'map(select(.id == $i)) | first'
+	# shellcheck disable=SC2016 # jq variables, not shell ones
+	ctlj -s capture show |
+		ts_jq "cap_json $1" -c --argjson i "$1" 'map(select(.id == $i)) | first'
 }
 
 # --------------------------------------------- directions, exact bytes
@@ -229,7 +231,7 @@ bad()
 {
 	local what=$1 rc=0 out err
 	shift
-	out=$(ctl capture start "$@" 2>"$TS_TMP/err") || rc=$?
+	out=$(ctl_may_fail capture start "$@" 2>"$TS_TMP/err") || rc=$?
 	err=$(cat "$TS_TMP/err")
 	if [ "$rc" = 0 ] || [ -n "$out" ] ||
 		[ "$(printf '%s\n' "$err" | wc -l)" != 1 ] ||
@@ -261,10 +263,10 @@ for f in e1 e3 e4 e5 e6 e7; do
 	[ ! -e "$TS_TMP/$f.pcap" ] || check_eq "a refused capture leaves no file $f.pcap" absent present
 done
 rc=0
-err=$(ctl capture stop 2>&1 >/dev/null) || rc=$?
+err=$(ctl_may_fail capture stop 2>&1 >/dev/null) || rc=$?
 check_eq "capture stop with nothing running: an error" "1 Error: no such capture" "$([ "$rc" != 0 ] && echo 1) $err"
 rc=0
-err=$(ctl capture stop id 999 2>&1 >/dev/null) || rc=$?
+err=$(ctl_may_fail capture stop id 999 2>&1 >/dev/null) || rc=$?
 if [ "$rc" = 0 ] || [[ $err != Error:* ]]; then
 	check_eq "capture stop id 999: an error" "non-zero, Error: ..." "$rc $err"
 fi

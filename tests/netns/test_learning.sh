@@ -28,7 +28,7 @@ T=02:00:00:00:01:07	# static sticky
 X=02:00:00:00:01:08	# added as dynamic
 BC=ff:ff:ff:ff:ff:ff
 
-n_fdb() { ctlj fdb show | jq length; }
+n_fdb() { ctlj fdb show | ts_jq n_fdb length; }
 
 # --- learn and move ----------------------------------------------------
 learned0=$(sw_stat learned)

@@ -51,7 +51,7 @@ cleanup_b()
 	cleanup
 }
 trap cleanup_b EXIT
-ctlb() { "$TAPSWITCHCTL" --ctl "$B_SOCK" "$@"; }
+ctlb() { ctl_at "$B_SOCK" "$@"; }
 
 hosts_setup 3
 W=${HOSTS[2]}
@@ -67,7 +67,8 @@ U0=${TS_ID}u0 U1=${TS_ID}u1
 	>>"$TS_TMP/b.log" 2>&1 &
 B_PID=$!
 for ((i = 0; i < 50; i++)); do
-	ctlb show >/dev/null 2>&1 && break
+	# (Until it answers: this may fail, so not ctlb.)
+	"$TAPSWITCHCTL" --ctl "$B_SOCK" show >/dev/null 2>&1 && break
 	pid_alive "$B_PID" || fail "tapswitch B exited: $(cat "$TS_TMP/b.log")"
 	sleep 0.1
 done

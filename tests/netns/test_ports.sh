@@ -125,8 +125,10 @@ ok "a deleted tap leaves port show; the others keep forwarding"
 ctl fdb add 02:00:00:00:06:07 dev "$T2" static
 ctl port del "$T2"
 assert_eq "ports after port del $T2" "$(sorted "$P" "$T0")" "$(port_names)"
+# shellcheck disable=SC2016 # jq variables, not shell ones
 assert_eq "fdb on $T2 after port del (static included)" "" \
-	"$(ctlj fdb show | jq -r --arg n "$T2" 'map(select(.ifname == $n) | .mac) | join(" ")')"
+	"$(ctlj fdb show | ts_jq "fdb show, entries on $T2" -r --arg n "$T2" \
+		'map(select(.ifname == $n) | .mac) | join(" ")')"
 for ((i = 0; i < 20; i++)); do
 	ip -n "$H2" link show dev "$T2" >/dev/null 2>&1 || break
 	sleep 0.1

@@ -13,6 +13,8 @@
 # change (as root):  docs/walkthrough.sh -o docs/walkthrough.md
 #
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"	# (for ok: tests/run.sh counts it)
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 PAGE=$(mktemp /tmp/tapswitch-walkthrough.XXXXXX) || exit 1
@@ -44,4 +46,4 @@ if ! diff -u --label docs/walkthrough.md --label "docs/walkthrough.sh (now)" \
 	echo "  if the change is meant, regenerate it (as root): docs/walkthrough.sh -o docs/walkthrough.md" >&2
 	exit 1
 fi
-echo "ok - docs/walkthrough.md is what docs/walkthrough.sh prints"
+ok "docs/walkthrough.md is what docs/walkthrough.sh prints"
