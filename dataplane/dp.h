@@ -127,6 +127,23 @@ int dp_port_detach(struct dp *dp, uint32_t index);
  */
 uint64_t dp_port_detach_waited_ms(struct dp *dp);
 
+/*
+ * Control thread.  As dp_port_detach(), but the entries naming the port
+ * are left for dp_flush_deferred() to remove - a flush walks the whole
+ * table, a second or more at a million entries, and the control side
+ * need not wait for it.  Until then they name an index with no port: a
+ * lookup that finds one floods, as for a miss, and the index is not
+ * given to another port.  0 or -ENOENT.
+ */
+int dp_port_detach_deferred(struct dp *dp, uint32_t index);
+/*
+ * Any one thread at a time (the ager), online, outside any read-side
+ * section: remove the entries of the ports detached with
+ * dp_port_detach_deferred(), and free their indexes.  Returns how many
+ * entries went.
+ */
+unsigned int dp_flush_deferred(struct dp *dp);
+
 /* Control thread.  The port at @index, or NULL. */
 struct dp_port *dp_port_get(struct dp *dp, uint32_t index);
 /* Control thread.  Port index by name, or -ENOENT. */

@@ -113,6 +113,10 @@ struct dp {
 	dp_port_gone_func *gone_cb;
 	void *gone_arg;
 	uint64_t detach_waited_ms;	/* control side only */
+	/* Per index: a detached port's entries wait for
+	 * dp_flush_deferred() (atomic; set by the control side, cleared by
+	 * the flusher). */
+	uint8_t flush_pending[DP_MAX_PORTS];
 };
 
 /* dp.c */

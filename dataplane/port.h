@@ -34,8 +34,10 @@
  *
  * Thread safety
  * -------------
- * open, link_state, set_offload and close run on the control side (under
- * the daemon's configuration lock).  rx_prepare and rx_burst run in the
+ * open, set_offload and close run on the control side (under the
+ * daemon's configuration lock); link_state too, or on the link monitor
+ * without that lock, beside the other control-side operations but never
+ * beside close (the daemon waits for it: switch/link.c).  rx_prepare and rx_burst run in the
  * port's poll thread only.  tx_burst runs in any thread that forwards to
  * the port - several poll threads at once - so a kind serialises what it
  * must itself (a tap's writes need nothing: the kernel does it).
@@ -234,6 +236,10 @@ struct dp_port {
 	 * -1: no poll thread (frames come in through dp_input()). */
 	int poll_fd;
 	uint32_t index;			/* in the port table, when attached */
+	uint64_t serial;		/* unique to this port for the life of
+					 * the process (set at attach): a
+					 * port at the same index and address
+					 * later is another */
 	uint32_t offload_caps;		/* DP_OFFLOAD_*: what it can take */
 	uint32_t mtu;			/* as opened; 0: no limit known (the
 					 * data plane follows dp_port_set_mtu()

@@ -14,6 +14,11 @@
 #include "dataplane/dp_private.h"
 #include "lib/rcu.h"
 
+/* The last port serial given (dp_port_attach(), under the caller's
+ * configuration lock; serials are process-wide, so that two switches'
+ * ports never share one either - atomic for that). */
+static uint64_t dp_port_serial;
+
 struct dp_port *dp_port_get(struct dp *dp, uint32_t index)
 {
 	return index < DP_MAX_PORTS ? dp_conf_get(dp)->port[index] : NULL;
@@ -21,15 +26,33 @@ struct dp_port *dp_port_get(struct dp *dp, uint32_t index)
 
 int dp_port_lookup(struct dp *dp, const char *name)
 {
-	struct dp_conf *conf = dp_conf_get(dp);
+	const struct dp_conf *conf;
+	int found = -ENOENT;
 
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
 	for (uint32_t k = 0; k < conf->n_active; k++) {
 		uint32_t i = conf->active[k];
 
-		if (!strcmp(conf->port[i]->name, name))
-			return i;
+		if (!strcmp(conf->port[i]->name, name)) {
+			found = i;
+			break;
+		}
 	}
-	return -ENOENT;
+	rcu_read_end();
+	return found;
+}
+
+/*
+ * The index of a port whose entries are still to be flushed is not given
+ * to a new port (flush_pending, an atomic byte per index): until the
+ * flush, those entries name an index with no port, which the pipeline
+ * takes for a miss and `fdb show` leaves out.
+ */
+static bool dp_index_free(struct dp *dp, uint32_t i)
+{
+	return !dp->conf->port[i] &&
+	       !__atomic_load_n(&dp->flush_pending[i], __ATOMIC_ACQUIRE);
 }
 
 /* conf->max_len of a port with MTU @mtu. */
@@ -50,12 +73,14 @@ int dp_port_attach(struct dp *dp, struct dp_port *port, bool up)
 	if (dp_port_lookup(dp, port->name) >= 0)
 		return -EEXIST;
 	for (i = 0; i < DP_MAX_PORTS; i++)
-		if (!dp->conf->port[i])
+		if (dp_index_free(dp, i))
 			break;
 	if (i == DP_MAX_PORTS)
 		return -ENOSPC;
 	/* Everything up front: the way back must not need memory. */
 	port->index = i;
+	port->serial = __atomic_add_fetch(&dp_port_serial, 1,
+					  __ATOMIC_RELAXED);
 	port->rx_gone = false;
 	err = -ENOMEM;
 	port->vstats = calloc(VLAN_N_VID, sizeof(*port->vstats));
@@ -109,7 +134,7 @@ out_free_vstats:
 	return err;
 }
 
-int dp_port_detach(struct dp *dp, uint32_t index)
+static int dp_port_detach__(struct dp *dp, uint32_t index, bool defer)
 {
 	struct dp_vlan_obj *vo;
 	struct dp_conf *conf;
@@ -147,13 +172,42 @@ int dp_port_detach(struct dp *dp, uint32_t index)
 	dp->detach_waited_ms = port->poll_fd >= 0 ?
 			       dp_poll_port_removed(dp, index, last) : 0;
 	rcu_sync();
-	fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
+	if (defer)
+		__atomic_store_n(&dp->flush_pending[index], 1,
+				 __ATOMIC_RELEASE);
+	else
+		fdb_flush(dp->fdb, index, FDB_ANY_VID, FDB_FLUSH_ALL);
 	free(vo);
 	free(port->vstats);
 	port->vstats = NULL;
 	dp_poll_port_release(port);
 	port->ops->close(port);
 	return 0;
+}
+
+int dp_port_detach(struct dp *dp, uint32_t index)
+{
+	return dp_port_detach__(dp, index, false);
+}
+
+int dp_port_detach_deferred(struct dp *dp, uint32_t index)
+{
+	return dp_port_detach__(dp, index, true);
+}
+
+unsigned int dp_flush_deferred(struct dp *dp)
+{
+	unsigned int n = 0;
+
+	rcu_assert_not_reader();
+	for (uint32_t i = 0; i < DP_MAX_PORTS; i++) {
+		if (!__atomic_load_n(&dp->flush_pending[i], __ATOMIC_ACQUIRE))
+			continue;
+		n += fdb_flush(dp->fdb, i, FDB_ANY_VID, FDB_FLUSH_ALL);
+		/* Flushed: the index may be a new port's. */
+		__atomic_store_n(&dp->flush_pending[i], 0, __ATOMIC_RELEASE);
+	}
+	return n;
 }
 
 int dp_port_set_flags(struct dp *dp, uint32_t index, uint32_t mask,
@@ -217,15 +271,15 @@ int dp_port_set_mtu(struct dp *dp, uint32_t index, uint32_t mtu)
 	return 0;
 }
 
-int dp_port_get_info(struct dp *dp, uint32_t index,
-		     struct dp_port_info *info)
+/* dp_port_get_info() of the port at @index in @conf.  Caller holds
+ * rcu_read_lock(). */
+static int dp_port_info_of(struct dp *dp, const struct dp_conf *conf,
+			   uint32_t index, struct dp_port_info *info)
 {
-	struct dp_conf *conf = dp_conf_get(dp);
 	const struct dp_port_stats *s;
 	struct dp_port *port;
 
-	if (index >= DP_MAX_PORTS || !conf->port[index])
-		return -ENOENT;
+	rcu_assert_reader();
 	port = conf->port[index];
 	memcpy(info->name, port->name, sizeof(info->name));
 	info->kind = port->ops->kind;
@@ -267,14 +321,33 @@ int dp_port_get_info(struct dp *dp, uint32_t index,
 	return 0;
 }
 
+int dp_port_get_info(struct dp *dp, uint32_t index,
+		     struct dp_port_info *info)
+{
+	const struct dp_conf *conf;
+	int err;
+
+	if (index >= DP_MAX_PORTS)
+		return -ENOENT;
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
+	err = conf->port[index] ? dp_port_info_of(dp, conf, index, info) :
+				  -ENOENT;
+	rcu_read_end();
+	return err;
+}
+
 unsigned int dp_port_list(struct dp *dp, uint32_t *indexes,
 			  unsigned int max)
 {
-	struct dp_conf *conf = dp_conf_get(dp);
+	const struct dp_conf *conf;
 	unsigned int n = 0;
 
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
 	for (uint32_t k = 0; k < conf->n_active && n < max; k++)
 		indexes[n++] = conf->active[k];
+	rcu_read_end();
 	return n;
 }
 

@@ -112,7 +112,7 @@ int dp_set_group_fwd_mask(struct dp *dp, uint16_t mask)
 
 uint16_t dp_get_group_fwd_mask(struct dp *dp)
 {
-	return dp_conf_get(dp)->group_fwd_mask;
+	return rcu_consume(&dp->conf)->group_fwd_mask;
 }
 
 int dp_set_learning(struct dp *dp, bool on)

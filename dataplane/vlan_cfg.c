@@ -56,7 +56,7 @@ int dp_set_vlan_filtering(struct dp *dp, bool on)
 
 bool dp_get_vlan_filtering(struct dp *dp)
 {
-	return dp_conf_get(dp)->vlan_filtering;
+	return rcu_consume(&dp->conf)->vlan_filtering;
 }
 
 int dp_set_vlan_protocol(struct dp *dp, uint16_t tpid)
@@ -80,17 +80,24 @@ int dp_set_vlan_protocol(struct dp *dp, uint16_t tpid)
 
 uint16_t dp_get_vlan_protocol(struct dp *dp)
 {
-	return dp_conf_get(dp)->tpid;
+	return rcu_consume(&dp->conf)->tpid;
 }
 
 int dp_port_get_vlan(struct dp *dp, uint32_t index, struct dp_vlan_cfg *cfg)
 {
-	struct dp_conf *conf = dp_conf_get(dp);
+	const struct dp_conf *conf;
+	int err = -ENOENT;
 
-	if (index >= DP_MAX_PORTS || !conf->port[index])
-		return -ENOENT;
-	*cfg = conf->vlan[index]->cfg;
-	return 0;
+	if (index >= DP_MAX_PORTS)
+		return err;
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
+	if (conf->port[index]) {
+		*cfg = conf->vlan[index]->cfg;
+		err = 0;
+	}
+	rcu_read_end();
+	return err;
 }
 
 /* Dynamic entries of a port in a VLAN the port has just left; only
@@ -219,28 +226,35 @@ int dp_set_default_pvid(struct dp *dp, uint16_t vid)
 	}
 	err = dp_ports_set_vlan(dp, cfgs);
 	if (!err)
-		dp->default_pvid = vid;
+		STORE(&dp->default_pvid, vid);
 	free(tmp);
 	return err;
 }
 
 uint16_t dp_get_default_pvid(struct dp *dp)
 {
-	return dp->default_pvid;
+	return LOAD(&dp->default_pvid);
 }
 
 int dp_port_get_vlan_stats(struct dp *dp, uint32_t index, uint16_t vid,
 			   struct dp_vlan_stats *stats)
 {
-	struct dp_port *port = dp_port_get(dp, index);
+	const struct dp_conf *conf;
 	const struct dp_vlan_stats *v;
+	int err = -ENOENT;
 
-	if (!port || vid >= VLAN_N_VID)
-		return -ENOENT;
-	v = &port->vstats[vid];
-	stats->rx_packets = LOAD(&v->rx_packets);
-	stats->rx_bytes = LOAD(&v->rx_bytes);
-	stats->tx_packets = LOAD(&v->tx_packets);
-	stats->tx_bytes = LOAD(&v->tx_bytes);
-	return 0;
+	if (index >= DP_MAX_PORTS || vid >= VLAN_N_VID)
+		return err;
+	rcu_read_begin();
+	conf = rcu_consume(&dp->conf);
+	if (conf->port[index]) {
+		v = &conf->port[index]->vstats[vid];
+		stats->rx_packets = LOAD(&v->rx_packets);
+		stats->rx_bytes = LOAD(&v->rx_bytes);
+		stats->tx_packets = LOAD(&v->tx_packets);
+		stats->tx_bytes = LOAD(&v->tx_bytes);
+		err = 0;
+	}
+	rcu_read_end();
+	return err;
 }

@@ -293,6 +293,17 @@ uint32_t fdb_lookup_rcu(struct fdb *fdb, uint16_t vid,
 	return e ? LOAD(&e->port) : FDB_NO_PORT;
 }
 
+bool fdb_get_rcu(struct fdb *fdb, uint16_t vid,
+		 const uint8_t mac[FDB_MAC_LEN], struct fdb_entry_info *info)
+{
+	struct fdb_entry *e = fdb_find_rcu(fdb, fdb_key(vid, mac));
+
+	rcu_assert_reader();
+	if (e)
+		fdb_info_of(e, info);
+	return e != NULL;
+}
+
 /* Refresh or move an entry that exists.  Caller holds rcu_read_lock(). */
 static enum fdb_learn_result fdb_update_rcu(struct fdb *fdb,
 					    struct fdb_entry *e, uint32_t port,

@@ -125,6 +125,10 @@ uint32_t fdb_get_max_learned(const struct fdb *fdb);
 /* Caller holds rcu_read_lock().  Returns the port index or FDB_NO_PORT. */
 uint32_t fdb_lookup_rcu(struct fdb *fdb, uint16_t vid,
 			const uint8_t mac[FDB_MAC_LEN]);
+/* Caller holds rcu_read_lock().  The entry of (@vid, @mac) into *@info:
+ * true, or false when there is none. */
+bool fdb_get_rcu(struct fdb *fdb, uint16_t vid,
+		 const uint8_t mac[FDB_MAC_LEN], struct fdb_entry_info *info);
 
 /*
  * Caller holds rcu_read_lock().  Learn that @mac in @vid was seen on @port

@@ -81,6 +81,9 @@ static inline void rcu_read_begin(void)
 {
 	rcu_read_lock();
 #ifdef TS_CHECK_CONTEXT
+	/* QSBR: an offline thread's section protects nothing. */
+	TS_ASSERT_CONTEXT(rcu_read_ongoing(),
+			  "rcu_read_begin() on an offline thread");
 	rcu_ctx_depth++;
 #endif
 }

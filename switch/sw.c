@@ -125,6 +125,8 @@ static void *sw_ager_thread(void *arg)
 
 		rcu_thread_online();
 		fdb_maintain(sw->fdb);
+		/* What port removals left to flush (ops_port.c). */
+		dp_flush_deferred(sw->dp);
 		/*
 		 * Scan only when something can have expired: the earliest
 		 * deadline the last scan saw has come, or the ageing time

@@ -909,6 +909,38 @@ START_TEST(test_detach_flushes)
 }
 END_TEST
 
+/*
+ * A detach that leaves its flush for later (a big table): the old port's
+ * entries stay until dp_flush_deferred(), but a frame to one of them
+ * floods as for a miss, and the index goes to no new port before then.
+ */
+START_TEST(test_detach_deferred_flush)
+{
+	struct dp_port *p;
+	struct tframe f;
+
+	send_frame(1, mac_bcast, mac_b, 60);
+	for (uint32_t i = 0; i < N_PORTS; i++)
+		drain(i);
+	ck_assert_int_eq(dp_port_detach_deferred(fx_dp, 1), 0);
+	fx_port[1] = NULL;
+	ck_assert_uint_eq(lookup(mac_b), 1);		/* still there */
+	f = send_frame(0, mac_b, mac_a, 60);
+	expect_only(&f, BIT(2) | BIT(3));		/* a miss: flooded */
+	p = dp_mem_port_create("newport");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(dp_port_attach(fx_dp, p, true), N_PORTS);
+	ck_assert_uint_eq(dp_flush_deferred(fx_dp), 1);
+	ck_assert_uint_eq(lookup(mac_b), FDB_NO_PORT);
+	ck_assert_uint_eq(dp_flush_deferred(fx_dp), 0);
+	/* Flushed: index 1 is free again. */
+	p = dp_mem_port_create("newport2");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(dp_port_attach(fx_dp, p, true), 1);
+	fx_port[1] = p;
+}
+END_TEST
+
 START_TEST(test_detach_index_reuse)
 {
 	struct dp_port *p;
@@ -2148,6 +2180,7 @@ static Suite *dataplane_suite(void)
 	tcase_add_checked_fixture(tc, setup, mem_teardown);
 	tcase_add_test(tc, test_detach_flushes);
 	tcase_add_test(tc, test_detach_index_reuse);
+	tcase_add_test(tc, test_detach_deferred_flush);
 	tcase_add_test(tc, test_attach_down_and_duplicate);
 	suite_add_tcase(s, tc);
 
