@@ -85,7 +85,7 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ops $(EXTRA_UNIT_TESTS)
 
 .PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
-	clean bench bench-micro bench-deps
+	clean bench bench-micro bench-deps soak
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory binaries
@@ -234,6 +234,18 @@ include mk/fuzz.mk
 bench: all
 	$(Q)$(MAKE) --no-print-directory bench-deps $(BENCH_BINS) $(MICRO_BINS)
 	$(Q)BUILD=$(BUILD) bench/run.sh $(BENCH_ARGS)
+
+# The soak (tests/soak/soak.sh): the ASan build under load for SOAK_S
+# seconds (default 600); never part of `make test`.
+SOAK_S ?= 600
+soak: test-deps bench-deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" binaries build-asan/bench/pktgen
+	$(Q)BUILD=build-asan SOAK_S=$(SOAK_S) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		timeout -k 30 $$(($(SOAK_S) + 300)) tests/soak/soak.sh
 
 bench-micro: all
 	$(Q)$(MAKE) --no-print-directory $(MICRO_BINS)

@@ -20,8 +20,10 @@
  * so far are thrown away and the client gets the one error line of
  * r->error ("no partial output").
  *
- * Thread safety: handlers run on the control thread, under sw->lock,
- * online, outside any read-side section.
+ * Thread safety: handlers run online, outside any read-side section:
+ * under sw->lock on the control server's worker thread, or - the shows
+ * listed in ctl_lock_free[] (ctl_server.c), which read only what RCU
+ * protects - without it, on the server's own thread.
  */
 #ifndef TAPSWITCH_SWITCH_CTL_H
 #define TAPSWITCH_SWITCH_CTL_H
@@ -65,11 +67,13 @@ struct ctl_answer {
 };
 
 /*
- * Run the request @argv[0..@argc) - lex it, take sw->lock, run its
- * handler - and make its answer in @ans, in the wire format.  @fd is the
- * client's connection, for a stream session to take over (-1: none).
+ * Run the request @argv[0..@argc) - lex it, take sw->lock (unless the
+ * command is a lock-free show), run its handler - and make its answer in
+ * @ans, in the wire format.  @fd is the client's connection, for a
+ * stream session to take over (-1: none).
  * Returns 0 (the request's own status is in ans->status), or -ENOMEM.
- * The control thread, offline; the tests and fuzzers call it too.
+ * Any registered thread, offline (it leaves it offline), outside
+ * sw->lock: the control server's threads, the tests and the fuzzers.
  */
 int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
 	    struct ctl_answer *ans);

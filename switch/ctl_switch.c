@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/atomic.h"
 #include "lib/ctl_wire.h"
 
 int ctl_show(struct ctl_req *r, const struct gr_args *a)
@@ -17,7 +18,7 @@ int ctl_show(struct ctl_req *r, const struct gr_args *a)
 	fdb_get_stats(r->sw->fdb, &st);
 	ctl_put_obj(out, "switch");
 	ctl_put_str(out, "version", SW_VERSION);
-	ctl_put_num(out, "ageing_time", r->sw->ageing_s);
+	ctl_put_num(out, "ageing_time", LOAD(&r->sw->ageing_s));
 	ctl_put_num(out, "max_learned", fdb_get_max_learned(r->sw->fdb));
 	ctl_put_num(out, "group_fwd_mask", dp_get_group_fwd_mask(r->sw->dp));
 	ctl_put_num(out, "vlan_filtering", dp_get_vlan_filtering(r->sw->dp));
@@ -26,7 +27,7 @@ int ctl_show(struct ctl_req *r, const struct gr_args *a)
 			    "802.1ad" : "802.1Q");
 	ctl_put_num(out, "default_pvid", dp_get_default_pvid(r->sw->dp));
 	ctl_put_num(out, "stp_state", 0);
-	ctl_put_num(out, "max_watchers", r->sw->max_watchers);
+	ctl_put_num(out, "max_watchers", LOAD(&r->sw->max_watchers));
 	ctl_put_num(out, "stats.learned", st.n_learned);
 	ctl_put_num(out, "stats.moved", st.n_moved);
 	ctl_put_num(out, "stats.aged", st.n_aged);

@@ -9,15 +9,16 @@
 
 static void put_port_vlans(struct ctl_req *r, uint32_t index)
 {
-	struct dp_port *port = dp_port_get(r->sw->dp, index);
+	char name[IFNAMSIZ];
 	struct dp_vlan_cfg vc;
 
-	if (!port || dp_port_get_vlan(r->sw->dp, index, &vc))
+	if (!dp_port_name(r->sw->dp, index, name) ||
+	    dp_port_get_vlan(r->sw->dp, index, &vc))
 		return;
 	if (!vc.mbr.n_members) {
 		/* A port with no VLAN still shows, with an empty list. */
 		ctl_put_obj(r->out, "vlan");
-		ctl_put_str(r->out, "ifname", port->name);
+		ctl_put_str(r->out, "ifname", name);
 		return;
 	}
 	for (uint16_t vid = 1; vid < VLAN_N_VID - 1; vid++) {
@@ -33,7 +34,7 @@ static void put_port_vlans(struct ctl_req *r, uint32_t index)
 			flags[nf++] = "Egress Untagged";
 		dp_port_get_vlan_stats(r->sw->dp, index, vid, &vs);
 		ctl_put_obj(r->out, "vlan");
-		ctl_put_str(r->out, "ifname", port->name);
+		ctl_put_str(r->out, "ifname", name);
 		ctl_put_num(r->out, "vlan", vid);
 		ctl_put_list(r->out, "flags", flags);
 		ctl_put_num(r->out, "stats.rx_packets", vs.rx_packets);

@@ -15,7 +15,17 @@
  *     its dynamic FDB entries), as a Linux bridge port
  *     (sw_op_port_link()).
  *
- * Thread safety: as sw.h says.
+ * Asking a tap is asking the kernel under its rtnl lock, which a busy
+ * lab (taps created and deleted, devices moved) can hold for seconds.
+ * So the monitor asks without sw->lock: it notes the ports under the
+ * lock, lets go, asks each kind, and takes the lock again to apply what
+ * it learned to the ports that are still the ones it asked about (a
+ * port's serial, dataplane/port.h).  A removal waits, under sw->lock, for
+ * the asking to end before the port is closed (sw_link_wait_idle()):
+ * while the monitor asks, the ports it asks about stay open.
+ *
+ * Thread safety: as sw.h says.  link->mu is taken under sw->lock, never
+ * the other way round.
  */
 #include "switch/sw.h"
 #include "switch/ops.h"
@@ -37,40 +47,125 @@
 /* How often ports in other namespaces are looked at without an event. */
 #define SW_LINK_POLL_MS 200
 
+/* What the monitor asked one port's kind, and the answer. */
+struct sw_link_probe {
+	struct dp_port *port;
+	uint32_t index;
+	uint64_t serial;
+	int err;
+	struct port_link link;
+};
+
 struct sw_link {
 	struct sw *sw;
 	int kick_fd;
 	pthread_t thread;
 	bool running;
+
+	/* The monitor is asking kinds, without sw->lock: @busy, guarded by
+	 * @mu; @idle is signalled when it stops. */
+	pthread_mutex_t mu;
+	pthread_cond_t idle;
+	bool busy;
+	struct sw_link_probe probe[DP_MAX_PORTS];
 };
 
-void sw_link_rescan_locked(struct sw *sw)
+/* Under sw->lock: what a kind said of port @index.  A kind's error other
+ * than "deleted" - renamed under us, say - is looked at next time. */
+static void sw_link_apply_locked(struct sw *sw, uint32_t index, int err,
+				 const struct port_link *link)
 {
-	uint32_t idx[DP_MAX_PORTS];
-	unsigned int n;
+	if (err == -EBADFD) {
+		sw_op_port_gone(sw, index);
+		return;
+	}
+	if (err)
+		return;
+	sw_op_port_mtu(sw, index, link->mtu);
+	sw_op_port_link(sw, index, link->up);
+}
+
+void sw_link_check_locked(struct sw *sw, uint32_t index)
+{
+	struct dp_port *port;
+	struct port_link link;
 
 	sw_assert_locked(sw);
-	if (!sw->link)
+	port = dp_port_get(sw->dp, index);
+	/* A kind without a device to follow keeps the link it has. */
+	if (!sw->link || !port || !port->ops->link_state)
 		return;
+	sw_link_apply_locked(sw, index, port->ops->link_state(port, &link),
+			     &link);
+}
+
+static void sw_link_set_busy(struct sw_link *link, bool busy)
+{
+	pthread_mutex_lock(&link->mu);
+	link->busy = busy;
+	if (!busy)
+		pthread_cond_broadcast(&link->idle);
+	pthread_mutex_unlock(&link->mu);
+}
+
+void sw_link_wait_idle(struct sw *sw)
+{
+	struct sw_link *link = sw->link;
+
+	sw_assert_locked(sw);
+	if (!link)
+		return;
+	pthread_mutex_lock(&link->mu);
+	while (link->busy)
+		pthread_cond_wait(&link->idle, &link->mu);
+	pthread_mutex_unlock(&link->mu);
+}
+
+/* The monitor's look at every port: note them, ask their kinds unlocked,
+ * apply the answers. */
+static void sw_link_rescan(struct sw_link *link)
+{
+	struct sw *sw = link->sw;
+	uint32_t idx[DP_MAX_PORTS];
+	unsigned int n, m = 0;
+
+	sw_lock(sw);
 	n = dp_port_list(sw->dp, idx, DP_MAX_PORTS);
 	for (unsigned int i = 0; i < n; i++) {
 		struct dp_port *port = dp_port_get(sw->dp, idx[i]);
-		struct port_link link;
-		int err;
 
-		/* A kind without a device to follow keeps the link it has. */
 		if (!port || !port->ops->link_state)
 			continue;
-		err = port->ops->link_state(port, &link);
-		if (err == -EBADFD) {
-			sw_op_port_gone(sw, idx[i]);
-			continue;
-		}
-		if (err)
-			continue;	/* renamed under us, say: next time */
-		sw_op_port_mtu(sw, idx[i], link.mtu);
-		sw_op_port_link(sw, idx[i], link.up);
+		link->probe[m++] = (struct sw_link_probe){
+			.port = port,
+			.index = idx[i],
+			.serial = port->serial,
+		};
 	}
+	if (m)
+		sw_link_set_busy(link, true);
+	sw_unlock(sw);
+	if (!m)
+		return;
+
+	for (unsigned int k = 0; k < m; k++) {
+		struct sw_link_probe *p = &link->probe[k];
+
+		p->err = p->port->ops->link_state(p->port, &p->link);
+	}
+	sw_link_set_busy(link, false);
+
+	sw_lock(sw);
+	for (unsigned int k = 0; k < m; k++) {
+		const struct sw_link_probe *p = &link->probe[k];
+		struct dp_port *port = dp_port_get(sw->dp, p->index);
+
+		/* Removed while we asked (and maybe another port in its
+		 * place): what we learned is of a port that is gone. */
+		if (port && port->serial == p->serial)
+			sw_link_apply_locked(sw, p->index, p->err, &p->link);
+	}
+	sw_unlock(sw);
 }
 
 static int link_on_event(struct nl_msg *msg, void *arg)
@@ -83,7 +178,6 @@ static int link_on_event(struct nl_msg *msg, void *arg)
 static void *sw_link_thread(void *arg)
 {
 	struct sw_link *link = arg;
-	struct sw *sw = link->sw;
 	struct nl_sock *events = nl_socket_alloc();
 	struct pollfd pfd[2] = {
 		{ .fd = link->kick_fd, .events = POLLIN },
@@ -122,9 +216,7 @@ static void *sw_link_thread(void *arg)
 		if (pfd[1].fd >= 0 && pfd[1].revents)
 			while (nl_recvmsgs_default(events) >= 0)
 				;
-		sw_lock(sw);
-		sw_link_rescan_locked(sw);
-		sw_unlock(sw);
+		sw_link_rescan(link);
 	}
 	nl_socket_free(events);
 	rcu_tsan_quiescent();
@@ -140,6 +232,8 @@ int sw_link_start(struct sw *sw)
 	if (!link)
 		return -ENOMEM;
 	link->sw = sw;
+	pthread_mutex_init(&link->mu, NULL);
+	pthread_cond_init(&link->idle, NULL);
 	link->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (link->kick_fd < 0) {
 		err = -errno;
@@ -155,6 +249,8 @@ int sw_link_start(struct sw *sw)
 out_close_kick:
 	close(link->kick_fd);
 out_free:
+	pthread_cond_destroy(&link->idle);
+	pthread_mutex_destroy(&link->mu);
 	free(link);
 	return err;
 }
@@ -188,5 +284,7 @@ void sw_link_free(struct sw *sw)
 		return;
 	sw->link = NULL;
 	close(link->kick_fd);
+	pthread_cond_destroy(&link->idle);
+	pthread_mutex_destroy(&link->mu);
 	free(link);
 }

@@ -58,7 +58,8 @@ int sw_why_set(struct sw_why *why, int err, const char *fmt, ...)
 
 /* The index of port @name into *@index: 0, or -EINVAL ("no such port";
  * *@index is FDB_NO_PORT then).  Not an operation: what the operations
- * and the handlers that only read share. */
+ * and the handlers that only read share.  With or without sw->lock: the
+ * port table is read under RCU. */
 int sw_port_find(struct sw *sw, const char *name, uint32_t *index,
 		 struct sw_why *why);
 

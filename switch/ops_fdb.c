@@ -62,17 +62,22 @@ struct sw_fdb_prior {
 	uint32_t flags[VLAN_N_VID];
 };
 
-/* fdb_dump() callback: inside a read-side section, must not block. */
-static void sw_fdb_prior_collect(const struct fdb_entry_info *info,
-				 void *arg)
+/* What the table holds for @mac in each of @vids[0..@n): a lookup each,
+ * not a walk of the table (a million entries take seconds to walk, all
+ * of them under sw->lock). */
+static void sw_fdb_prior_collect(struct sw *sw, struct sw_fdb_prior *prior,
+				 const uint16_t *vids, unsigned int n)
 {
-	struct sw_fdb_prior *prior = arg;
+	struct fdb_entry_info info;
 
-	if (info->vid >= VLAN_N_VID ||
-	    memcmp(info->mac, prior->mac, FDB_MAC_LEN))
-		return;
-	prior->port[info->vid] = info->port;
-	prior->flags[info->vid] = info->flags;
+	rcu_read_begin();
+	for (unsigned int k = 0; k < n; k++) {
+		if (!fdb_get_rcu(sw->fdb, vids[k], prior->mac, &info))
+			continue;
+		prior->port[vids[k]] = info.port;
+		prior->flags[vids[k]] = info.flags;
+	}
+	rcu_read_end();
 }
 
 /*
@@ -161,7 +166,7 @@ static int sw_fdb_insert(struct sw *sw, const uint8_t mac[FDB_MAC_LEN],
 		prior->mac = mac;
 		for (unsigned int v = 0; v < VLAN_N_VID; v++)
 			prior->port[v] = FDB_NO_PORT;
-		fdb_dump(sw->fdb, sw_fdb_prior_collect, prior);
+		sw_fdb_prior_collect(sw, prior, vids, n);
 	}
 
 	/*

@@ -13,10 +13,8 @@
 int sw_port_find(struct sw *sw, const char *name, uint32_t *index,
 		 struct sw_why *why)
 {
-	int i;
+	int i = dp_port_lookup(sw->dp, name);
 
-	sw_assert_locked(sw);
-	i = dp_port_lookup(sw->dp, name);
 	*index = FDB_NO_PORT;
 	if (i < 0)
 		return sw_why_arg(why, name, "no such port");
@@ -79,16 +77,25 @@ int sw_op_port_add(struct sw *sw, const char *name, const char *kind_name,
 	       port->opened_as);
 	sw_obs_port_event(sw, DP_EV_PORT_ADDED, index, port->name);
 	/* The device may not be up after all (carrier): look now. */
-	sw_link_rescan_locked(sw);
+	sw_link_check_locked(sw, index);
 	return 0;
 }
 
 /* A removal that waited longer than this for the port's poll thread says
  * so: the thread was stopped or starved. */
 #define SW_SLOW_REMOVAL_MS 1000
+/*
+ * With more entries than this in the table, a removed port's entries are
+ * flushed by the ager, not by the removal: a flush walks every entry (a
+ * second or more at a million, under ASan), and the control thread must
+ * stay free to answer.  Below it the removal flushes at once, as it
+ * always did.
+ */
+#define SW_FLUSH_NOW_MAX 65536
 
 int sw_op_port_remove(struct sw *sw, uint32_t index, struct sw_why *note)
 {
+	struct fdb_stats st;
 	struct dp_port *port;
 	char name[IFNAMSIZ];
 	uint64_t waited;
@@ -103,7 +110,12 @@ int sw_op_port_remove(struct sw *sw, uint32_t index, struct sw_why *note)
 	/* Its watchers first: a capture of it is closed with what it has,
 	 * and a stream of it ends, before the port is gone. */
 	sw_obs_port_removed_locked(sw, index);
-	err = dp_port_detach(sw->dp, index);
+	/* The link monitor may be asking the port about its device. */
+	sw_link_wait_idle(sw);
+	fdb_get_stats(sw->fdb, &st);
+	err = st.n_entries > SW_FLUSH_NOW_MAX ?
+	      dp_port_detach_deferred(sw->dp, index) :
+	      dp_port_detach(sw->dp, index);
 	if (err)
 		return err;
 	waited = dp_port_detach_waited_ms(sw->dp);

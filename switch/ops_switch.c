@@ -10,6 +10,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "lib/atomic.h"
 #include "lib/rcu.h"
 
 int sw_why_set(struct sw_why *why, int err, const char *fmt, ...)
@@ -43,7 +44,7 @@ static int sw_apply_ageing(struct sw *sw, uint32_t ageing_s)
 		if (err)
 			return err;
 	}
-	__atomic_store_n(&sw->ageing_s, ageing_s, __ATOMIC_RELAXED);
+	STORE(&sw->ageing_s, ageing_s);
 	/*
 	 * With ageing_time 0 nothing is remembered, as in Linux.  Wait for
 	 * the poll threads to see learning off first: one still in a burst
@@ -172,7 +173,7 @@ static int sw_settings_apply(struct sw *sw, const struct sw_settings *set,
 	/* Watchers running past a lowered limit go on: it holds new
 	 * ones back. */
 	if (given & SW_SET_MAX_WATCHERS) {
-		sw->max_watchers = set->max_watchers;
+		STORE(&sw->max_watchers, set->max_watchers);
 		*applied |= SW_SET_MAX_WATCHERS;
 	}
 	return 0;

@@ -53,11 +53,14 @@ struct sw {
 	struct fdb *fdb;
 	struct dp *dp;
 	struct sw_link *link;
-	uint32_t ageing_s;		/* relaxed atomic: the ager reads it */
+	/* Relaxed atomics, written under the lock: the ager and the lock-free
+	 * shows (ctl_server.c) read them without it. */
+	uint32_t ageing_s;
 	/* The kind of a port added without one: "tap"; the unit tests and
 	 * fuzzers make it "mem", so that no device is created. */
 	const char *port_kind;
-	/* Captures, traces, dumps and monitors that may run at once. */
+	/* Captures, traces, dumps and monitors that may run at once (a
+	 * relaxed atomic, as ageing_s). */
 	uint32_t max_watchers;
 
 	pthread_t ager;
@@ -121,8 +124,13 @@ void sw_link_stop(struct sw *sw);
 void sw_link_free(struct sw *sw);
 /* Any thread: ask the link monitor to look at every port now. */
 void sw_link_kick(struct sw *sw);
-/* Under sw->lock, online: re-read every tap's device state now. */
-void sw_link_rescan_locked(struct sw *sw);
+/* Under sw->lock, online: read port @index's device state now (after a
+ * port add: the device may not be up after all). */
+void sw_link_check_locked(struct sw *sw, uint32_t index);
+/* Under sw->lock: wait until the monitor is not asking any port's kind
+ * about its device (it does that without the lock); a port may be
+ * closed then.  Bounded by the kernel's answer, not by sw->lock. */
+void sw_link_wait_idle(struct sw *sw);
 
 /* observe.c: captures, traces, dumps, the event monitor. */
 enum sw_obs_kind {

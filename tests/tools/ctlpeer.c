@@ -6,8 +6,14 @@
  *                                    second, never finishing it
  *   ctlpeer SOCKET garbage N         N times: connect, send a request
  *                                    with a NUL byte in it, close
+ *   ctlpeer SOCKET probe SECONDS     every 100 ms, `port show`, timed
+ *                                    from its request to the end of its
+ *                                    answer; prints "probes N max_ms M
+ *                                    failed F median_ms D p99_ms P" at
+ *                                    the end
  *
- * It prints nothing; exit status 0, or 1 when it cannot connect.
+ * It prints nothing else; exit status 0, or 1 when it cannot connect (or
+ * a probe got no answer).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +44,74 @@ static int peer_connect(const char *path)
 	return fd;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One `port show`, whole: its time in ms, or -1. */
+static double probe_once(const char *path)
+{
+	static const char req[] = "port\nshow\n\n";
+	char buf[65536];
+	double t0 = now_ms();
+	int fd = peer_connect(path);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	/* The answer ends with its status line and an empty line; the
+	 * daemon closes the connection after it. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -1 : now_ms() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int probe(const char *path, long seconds)
+{
+	double end = now_ms() + seconds * 1e3, max = 0, *t;
+	long n = 0, ok = 0, failed = 0;
+
+	/* One every 100 ms at most: room for all of them. */
+	t = calloc(seconds * 10 + 1, sizeof(*t));
+	if (!t)
+		return 1;
+	while (now_ms() < end && n <= seconds * 10) {
+		double ms = probe_once(path);
+
+		if (ms < 0) {
+			failed++;
+		} else {
+			t[ok++] = ms;
+			if (ms > max)
+				max = ms;
+		}
+		n++;
+		poll(NULL, 0, 100);
+	}
+	qsort(t, ok, sizeof(*t), cmp_double);
+	printf("probes %ld max_ms %.1f failed %ld median_ms %.1f p99_ms %.1f\n",
+	       n, max, failed, ok ? t[ok / 2] : 0.0,
+	       ok ? t[ok * 99 / 100] : 0.0);
+	free(t);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *req = "port\nshow\n";
@@ -45,9 +120,11 @@ int main(int argc, char **argv)
 
 	if (argc != 4 || (n = strtol(argv[3], NULL, 10)) <= 0) {
 		fprintf(stderr,
-			"usage: ctlpeer SOCKET idle|trickle SECONDS | SOCKET garbage N\n");
+			"usage: ctlpeer SOCKET idle|trickle|probe SECONDS | SOCKET garbage N\n");
 		return 2;
 	}
+	if (!strcmp(argv[2], "probe"))
+		return probe(argv[1], n);
 	if (!strcmp(argv[2], "garbage")) {
 		static const char bad[] = "port\0show\n\n";
 
