@@ -238,7 +238,7 @@ bench: all
 # The soak (tests/soak/soak.sh): the ASan build under load for SOAK_S
 # seconds (default 600); never part of `make test`.
 SOAK_S ?= 600
-soak: test-deps bench-deps
+soak: test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" binaries build-asan/bench/pktgen
