@@ -491,6 +491,8 @@ int dp_worker_init(struct dp_worker *w, struct dp *dp, bool cache)
 	w->post_pass = 0;
 	memset(w->grp, 0, sizeof(w->grp));
 	w->n_tx = 0;
+	for (unsigned int i = 0; i < DP_TXQ; i++)
+		w->txp[i] = &w->tx[i];
 	w->n_acc = 0;
 	w->gen = 0;
 	w->lin = NULL;
@@ -534,25 +536,36 @@ void dp_io_tx_done(struct dp_io *io, const struct dp_tx *tx, int err)
  * port, never) - one call where a copy a call cost as much as the
  * pipeline's own work on a frame to many ports.  A port's group is found
  * by its index in w->grp; with one port (the common case) the queue is
- * the group as it is.
+ * the group as it is, handed over as w->txp.
  */
 void dp_worker_post(struct dp_worker *w)
 {
 	struct dp_tx *sorted[DP_TXQ];
 	struct dp_port *port_of[DP_TXQ];
 	uint8_t n_of[DP_TXQ], at_of[DP_TXQ], grp_of[DP_TXQ];
-	unsigned int n_grp = 0;
+	unsigned int n_grp = 0, i;
+	struct dp_port *port;
 	uint32_t pass;
 
 	if (!w->n_tx)
 		return;
+	/* Mostly a burst goes to one port: then the queue is its run. */
+	port = w->tx[0].port;
+	for (i = 1; i < w->n_tx && w->tx[i].port == port; i++)
+		;
+	if (i == w->n_tx) {
+		port->ops->tx_burst(port, &w->io, w->txp, w->n_tx);
+		dp_tx_run_done(w, port, w->txp, w->n_tx);
+		return;
+	}
 	/* w->grp[port index] names the port's group while its pass is this
 	 * one: no clearing between calls. */
 	pass = ++w->post_pass;
-	for (unsigned int i = 0; i < w->n_tx; i++) {
-		struct dp_port *port = w->tx[i].port;
-		struct dp_post_grp *pg = &w->grp[port->index];
+	for (i = 0; i < w->n_tx; i++) {
+		struct dp_post_grp *pg;
 
+		port = w->tx[i].port;
+		pg = &w->grp[port->index];
 		if (pg->pass != pass) {
 			pg->pass = pass;
 			pg->g = (uint8_t)n_grp;
@@ -562,21 +575,14 @@ void dp_worker_post(struct dp_worker *w)
 		n_of[pg->g]++;
 		grp_of[i] = pg->g;
 	}
-	if (n_grp == 1) {
-		/* One port: the queue is its run already. */
-		for (unsigned int i = 0; i < w->n_tx; i++)
-			sorted[i] = &w->tx[i];
-	} else {
-		for (unsigned int k = 0, at = 0; k < n_grp; k++) {
-			at_of[k] = (uint8_t)at;
-			at += n_of[k];
-		}
-		for (unsigned int i = 0; i < w->n_tx; i++)
-			sorted[at_of[grp_of[i]]++] = &w->tx[i];
-	}
 	for (unsigned int k = 0, at = 0; k < n_grp; k++) {
-		struct dp_port *port = port_of[k];
-
+		at_of[k] = (uint8_t)at;
+		at += n_of[k];
+	}
+	for (i = 0; i < w->n_tx; i++)
+		sorted[at_of[grp_of[i]]++] = &w->tx[i];
+	for (unsigned int k = 0, at = 0; k < n_grp; k++) {
+		port = port_of[k];
 		port->ops->tx_burst(port, &w->io, sorted + at, n_of[k]);
 		dp_tx_run_done(w, port, sorted + at, n_of[k]);
 		at += n_of[k];

@@ -74,6 +74,9 @@ struct dp_worker {
 	struct dp_io io;		/* io.ring NULL: copies written at once */
 	unsigned int n_tx;
 	struct dp_tx tx[DP_TXQ];
+	/* &tx[i], set once: a burst to one port is handed to its kind as
+	 * it is queued, without building a pointer array. */
+	struct dp_tx *txp[DP_TXQ];
 	uint32_t gen;			/* fdb_gen() as the burst began */
 	unsigned int n_acc;
 	struct dp_tx_acc acc[DP_TX_ACC];
