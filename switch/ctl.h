@@ -104,6 +104,10 @@ int ctl_invarg(struct ctl_req *r, const char *word, const char *why);
 int ctl_op_err(struct ctl_req *r, int err, const struct sw_why *why);
 /* The index of port @name, or -EINVAL ("no such port"). */
 int ctl_lookup_port(struct ctl_req *r, const char *name, uint32_t *index);
+/* @put each port's records: the one `dev IFNAME` names, or every port
+ * (a show's "dev or all").  0, or -EINVAL for no such port. */
+int ctl_put_ports(struct ctl_req *r, const struct gr_args *a,
+		  void (*put)(struct ctl_req *r, uint32_t index));
 
 /* ctl_port.c */
 int ctl_port_show(struct ctl_req *r, const struct gr_args *a);

@@ -92,22 +92,7 @@ static void put_port(struct ctl_req *r, uint32_t index)
 
 int ctl_port_show(struct ctl_req *r, const struct gr_args *a)
 {
-	const struct gr_value *dev = gr_get(a, "dev");
-	uint32_t idx[DP_MAX_PORTS], index;
-	unsigned int n;
-	int err;
-
-	if (dev) {
-		err = ctl_lookup_port(r, dev->word, &index);
-		if (err)
-			return err;
-		put_port(r, index);
-		return 0;
-	}
-	n = dp_port_list(r->sw->dp, idx, DP_MAX_PORTS);
-	for (unsigned int k = 0; k < n; k++)
-		put_port(r, idx[k]);
-	return 0;
+	return ctl_put_ports(r, a, put_port);
 }
 
 int ctl_port_add(struct ctl_req *r, const struct gr_args *a)

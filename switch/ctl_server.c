@@ -91,6 +91,27 @@ int ctl_lookup_port(struct ctl_req *r, const char *name, uint32_t *index)
 	return err ? ctl_op_err(r, err, &why) : 0;
 }
 
+int ctl_put_ports(struct ctl_req *r, const struct gr_args *a,
+		  void (*put)(struct ctl_req *r, uint32_t index))
+{
+	const struct gr_value *dev = gr_get(a, "dev");
+	uint32_t idx[DP_MAX_PORTS], index;
+	unsigned int n;
+	int err;
+
+	if (dev) {
+		err = ctl_lookup_port(r, dev->word, &index);
+		if (err)
+			return err;
+		put(r, index);
+		return 0;
+	}
+	n = dp_port_list(r->sw->dp, idx, DP_MAX_PORTS);
+	for (unsigned int k = 0; k < n; k++)
+		put(r, idx[k]);
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 /* The handler of each command of the grammar, by its id. */

@@ -46,22 +46,7 @@ static void put_port_vlans(struct ctl_req *r, uint32_t index)
 
 int ctl_vlan_show(struct ctl_req *r, const struct gr_args *a)
 {
-	const struct gr_value *dev = gr_get(a, "dev");
-	uint32_t idx[DP_MAX_PORTS], index;
-	unsigned int n;
-	int err;
-
-	if (dev) {
-		err = ctl_lookup_port(r, dev->word, &index);
-		if (err)
-			return err;
-		put_port_vlans(r, index);
-		return 0;
-	}
-	n = dp_port_list(r->sw->dp, idx, DP_MAX_PORTS);
-	for (unsigned int k = 0; k < n; k++)
-		put_port_vlans(r, idx[k]);
-	return 0;
+	return ctl_put_ports(r, a, put_port_vlans);
 }
 
 /* dev and vid, or NULL and 0..0 when not given: the operation says
