@@ -385,9 +385,10 @@ int ctl_run(struct sw *sw, int argc, char *argv[], int fd,
  * reads its answer slowly, holds up nobody else: each connection's
  * request is gathered as it comes, without blocking, and run when its
  * empty line is in; its answer is written as the client takes it.  A
- * request must be complete within CTL_REQUEST_MS of the connection, an
- * answer taken within CTL_ANSWER_MS of being ready; past that the
- * connection is dropped.  At most CTL_MAX_CONNS connections are open;
+ * request must be complete within CTL_REQUEST_MS of the connection, and
+ * a client must take some of its answer every CTL_ANSWER_MS (a big `fdb
+ * show` takes a slow client longer than that, and is not cut short);
+ * past that the connection is dropped.  At most CTL_MAX_CONNS connections are open;
  * one more is told so and closed.
  */
 #define CTL_REQUEST_MS	2000
@@ -457,6 +458,7 @@ static bool ctl_conn_flush(struct ctl_conn *c)
 
 		if (n > 0) {
 			c->out_off += n;
+			c->deadline_ms = dp_now_ms() + CTL_ANSWER_MS;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

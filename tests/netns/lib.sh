@@ -225,6 +225,7 @@ check_json()
 
 ts_done()
 {
+	TS_DONE=1
 	if helper_failed; then
 		echo "FAIL: a helper failed (see above)" >&2
 		exit 1
@@ -292,6 +293,17 @@ cleanup()
 	if [ "$rc" = 0 ] && helper_failed; then
 		echo "FAIL: a helper failed:" >&2
 		sed 's/^/  /' "$TS_TMP/helper-failures" >&2
+		rc=1
+	fi
+	# A check that failed fails the test however it ended; and a test
+	# that exits 0 must have come to its end (ts_done), not left half of
+	# itself unrun.
+	if [ "$rc" = 0 ] && [ "${TS_FAILED:-0}" != 0 ]; then
+		echo "FAIL: some checks failed (see above)" >&2
+		rc=1
+	fi
+	if [ "$rc" = 0 ] && [ -z "${TS_DONE:-}" ]; then
+		echo "FAIL: the test exited 0 before its end (ts_done)" >&2
 		rc=1
 	fi
 	if [ -n "$TS_DAEMON_PID" ]; then
@@ -647,26 +659,53 @@ kbridge_add()
 
 # ------------------------------------------------- the usual topology
 
+# veth_add NAME HOSTNS: a veth pair, NAME in SW_NS (for the switch, left
+# down: attaching brings it up) and its peer NAME in HOSTNS, up.
+veth_add()
+{
+	ip -n "$SW_NS" link add "$1" type veth peer name "$1" netns "$2" ||
+		fail "cannot make veth $1 in $SW_NS and $2"
+	ip -n "$2" link set dev "$1" up || fail "cannot bring $1 up in $2"
+}
+
 # hosts_setup N [DAEMON_ARGS...]: N host namespaces HOSTS[i] ($TS_ID-hi),
 # tapswitch started with N ports TAPS[i] (${TS_ID}ti), each tap moved into
 # its host namespace and forwarding, the table empty, and pktio interface
 # i = TAPS[i] in HOSTS[i].
+#
+# TS_PORT_KIND=afpacket (or any kind but tap) builds the same topology on
+# veth pairs instead: the daemon runs in a namespace of its own, SW_NS
+# ($TS_ID-sw), each port is the veth TAPS[i] there, attached as that kind,
+# and its peer of the same name is in HOSTS[i] - so a test written for
+# taps runs unchanged on every kind (tests/netns/test_kinds.sh).
 hosts_setup()
 {
-	local n=$1 i args=()
+	local n=$1 i args=() kind=${TS_PORT_KIND:-tap}
 	shift
 	HOSTS=()
 	TAPS=()
 	for ((i = 0; i < n; i++)); do
 		HOSTS+=("$TS_ID-h$i")
 		TAPS+=("${TS_ID}t$i")
-		args+=(--port "${TS_ID}t$i")
+		if [ "$kind" = tap ]; then
+			args+=(--port "${TS_ID}t$i")
+		else
+			args+=(--port "${TS_ID}t$i,type=$kind")
+		fi
 	done
 	ns_add "${HOSTS[@]}"
+	if [ "$kind" != tap ]; then
+		SW_NS=$TS_ID-sw
+		ns_add "$SW_NS"
+		for ((i = 0; i < n; i++)); do
+			veth_add "${TAPS[i]}" "${HOSTS[i]}"
+		done
+		TS_DAEMON_WRAP="ip netns exec $SW_NS ${TS_DAEMON_WRAP:-}"
+	fi
 	daemon_start "${args[@]}" "$@"
 	PKT_IFS=()
 	for ((i = 0; i < n; i++)); do
-		tap_to_ns "${TAPS[i]}" "${HOSTS[i]}"
+		[ "$kind" != tap ] || tap_to_ns "${TAPS[i]}" "${HOSTS[i]}"
 		PKT_IFS+=("${HOSTS[i]}:${TAPS[i]}")
 	done
 	for ((i = 0; i < n; i++)); do
@@ -729,6 +768,9 @@ assert_delta()
 #   cleanup_bg                the EXIT trap of a test that starts
 #                             background processes: stops each one
 #                             bg_track recorded, by PID, then cleanup
+#   bg_stop_all               the same stop in the middle of a test,
+#                             which goes on (never call cleanup_bg
+#                             there: it ends the test)
 #   stream_start FILE ARGS... tapswitchctl ARGS in the background, its
 #                             stdout in FILE (stderr in FILE.err); sets
 #                             STREAM_PID and returns once the daemon has
@@ -750,22 +792,36 @@ bg_track() { TS_BG_PIDS+=("$1"); }
 
 cleanup_bg()
 {
-	local rc=$? pid i
+	local rc=$?
 	set +e
 	TS_CLEANING=1
+	bg_stop_all
+	(exit "$rc")
+	cleanup
+}
+
+# bg_stop_all: stop every process bg_track recorded (SIGTERM, by PID; 3 s
+# later SIGKILL), and forget them.  The test goes on (cleanup_bg, the
+# EXIT trap, ends it).
+bg_stop_all()
+{
+	local pid i
+	# (Under set -e: a process already gone is no error.)
 	for pid in "${TS_BG_PIDS[@]}"; do
-		kill -s TERM "$pid" 2>/dev/null
+		kill -s TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "${TS_BG_PIDS[@]}"; do
 		for ((i = 0; i < 30; i++)); do
 			pid_alive "$pid" || break
 			sleep 0.1
 		done
-		pid_alive "$pid" && kill -s KILL "$pid" 2>/dev/null
-		{ wait "$pid"; } 2>/dev/null
+		if pid_alive "$pid"; then
+			kill -s KILL "$pid" 2>/dev/null || true
+		fi
+		{ wait "$pid"; } 2>/dev/null || true
 	done
-	(exit "$rc")
-	cleanup
+	TS_BG_PIDS=()
+	return 0
 }
 
 # sock_inode PID: the inode of the (first) socket PID holds, or "".

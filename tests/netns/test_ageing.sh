@@ -121,3 +121,4 @@ xfer 0 "$(frame $BC $A 45)" 1 2
 xfer 1 "$(frame $A $C 46)" 0
 ok "ageing_time 300 again: learning again"
 daemon_alive || fail "tapswitch died"
+ts_done

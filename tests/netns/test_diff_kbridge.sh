@@ -161,3 +161,4 @@ if ! diff -u "$TS_TMP/fdb.kbridge" "$TS_TMP/fdb.tapswitch" >"$TS_TMP/diff"; then
 	exit 1
 fi
 ok "the learned tables are the same"
+ts_done

@@ -170,3 +170,4 @@ assert_eq "frames of the burst in all" 800 \
 	"$(grep -c '^rx ' "$TS_TMP/burst.out" || true)"
 ok "a burst of 2 x 200 frames arrives complete and in order"
 daemon_alive || fail "tapswitch died"
+ts_done

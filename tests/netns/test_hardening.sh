@@ -3,7 +3,8 @@
 # test_hardening.sh - slow peers, hostile paths and careless limits; each
 # part failed before its fix:
 #   - a client that connects and sends nothing, or a byte a second, does
-#     not hold another client's `port show` up by more than 100 ms;
+#     not hold another client's `port show` up by more than 100 ms; one
+#     that reads a big answer slowly gets all of it;
 #   - `explain ... pcap FIFO` is refused at once, and the switch answers
 #     on (it once blocked inside the lock: every command, the link monitor
 #     and SIGTERM hung); a stderr nobody reads holds nothing up;
@@ -64,6 +65,27 @@ done
 [ "$worst" -le $((base + 100)) ] ||
 	fail "port show took $worst ms beside an idle and a trickling client (alone: $base ms)"
 ok "an idle client and one sending a byte a second hold nobody up ($worst ms, $base ms alone)"
+
+# A client that takes a big answer slowly but steadily gets all of it
+# (the server once dropped any answer not gone 2 s after it was ready).
+K=20000
+awk -v n=$K 'BEGIN {
+	for (i = 0; i < n; i++) {
+		printf "send 0 ffffffffffff02bb%08x88b5%092d\n", i, 0
+		if (i % 64 == 63) print "wait 2"
+	}
+	print "wait 300"
+}' >"$TS_TMP/sources.cmd"
+timeout 60 "$PKTIO" -w 0 "${PKT_IFS[@]}" <"$TS_TMP/sources.cmd" >/dev/null ||
+	fail "pktio failed"
+assert_eq "entries learned from $K sources" "$K" \
+	"$(ctlj fdb show | jq 'map(select(.mac | startswith("02:bb:"))) | length')"
+got=$(timeout 60 "$CTLPEER" "$TS_SOCK" slowread 4) ||
+	fail "a slow reader of fdb show lost its answer: $got"
+assert_eq "a slow reader of fdb show gets all of it" "complete 1" \
+	"$(awk '{ print $3, $4 }' <<<"$got")"
+ctl fdb flush
+ok "a client that reads a big answer slowly gets all of it ($got)"
 
 # ---- files the daemon reads ----
 
@@ -157,8 +179,9 @@ check_eq "an existing file left alone" old "$(cat "$TS_TMP/old.pcap")"
 ctl capture start dev "$T0" file "$TS_TMP/old.pcap" force count 1 \
 	>/dev/null
 stop_all
+# (A nanosecond pcap file: magic a1b23c4d, little-endian here.)
 check_eq "an existing file, with force: a pcap file now" \
-	"d4c3b2a1 24" \
+	"4d3cb2a1 24" \
 	"$(od -An -tx1 -N4 "$TS_TMP/old.pcap" | tr -d ' ') $(stat -c %s "$TS_TMP/old.pcap")"
 ok "capture files: 0600, no symbolic link, no device, overwritten only with force"
 
@@ -174,7 +197,7 @@ check_eq "a third watcher" \
 	"1 Error: 2 watchers are running (max_watchers): stop one, or raise max_watchers" \
 	"$rc $out"
 refused "a capture past max_watchers" "$TS_TMP/third.pcap"
-cleanup_bg
+bg_stop_all
 ctl set max_watchers 16
 ok "max_watchers holds back the watcher past it"
 

@@ -77,3 +77,4 @@ ip netns exec "${HOSTS[0]}" timeout 10 ping -n -q -c 5 -i 0.2 -w 5 \
 ok "ping on $TS_IO_EXPECT buffers"
 assert_ge "${TAPS[1]} tx_packets" 5 "$(port_stat "${TAPS[1]}" tx_packets)"
 daemon_alive || fail "tapswitch died"
+ts_done

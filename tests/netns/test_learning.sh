@@ -172,3 +172,4 @@ done
 assert_eq "fdb entries with max_learned 0 (no limit)" 8 "$(n_fdb)"
 ok "max_learned 0 means no limit"
 daemon_alive || fail "tapswitch died"
+ts_done

@@ -117,3 +117,4 @@ ctl set vlan_protocol 802.1Q
 xfer 0 "$(frame ${LL}c $A 122)"
 ok "back to 802.1Q: 0c dropped again"
 daemon_alive || fail "tapswitch died"
+ts_done

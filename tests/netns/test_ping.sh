@@ -44,3 +44,4 @@ for i in 0 1 2; do
 	assert_ge "${TAPS[i]} tx_packets" 5 "$(port_stat "${TAPS[i]}" tx_packets)"
 done
 daemon_alive || fail "tapswitch died"
+ts_done

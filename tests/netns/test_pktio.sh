@@ -81,3 +81,4 @@ echo "send 0 0102030405060708090a0b0c0d" |
 	"$PKTIO" "${PKT_IFS[@]}" >/dev/null 2>&1 || rc=$?
 assert_eq "pktio exit status for a 13-byte runt" 1 "$rc"
 ok "bad input rejected"
+ts_done

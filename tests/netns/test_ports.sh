@@ -160,3 +160,4 @@ for pair in "$H0:$T0" "$H2:$T2"; do
 	fi
 done
 ok "on exit: taps it made are gone, the pre-existing one stays"
+ts_done

@@ -6,6 +6,11 @@
  *                                    second, never finishing it
  *   ctlpeer SOCKET garbage N         N times: connect, send a request
  *                                    with a NUL byte in it, close
+ *   ctlpeer SOCKET slowread SECONDS  `fdb show`, its answer taken 4 KiB
+ *                                    every 20 ms for SECONDS, then the
+ *                                    rest at once; prints "bytes N
+ *                                    complete 0|1" (1: it ended with its
+ *                                    status line and the empty line)
  *   ctlpeer SOCKET probe SECONDS     every 100 ms, `port show`, timed
  *                                    from its request to the end of its
  *                                    answer; prints "probes N max_ms M
@@ -16,6 +21,7 @@
  * a probe got no answer).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +118,45 @@ static int probe(const char *path, long seconds)
 	return failed ? 1 : 0;
 }
 
+/* A client that reads a big answer slowly, but steadily. */
+static int slowread(const char *path, long seconds)
+{
+	static const char req[] = "fdb\nshow\n\n";
+	double end = now_ms() + seconds * 1e3;
+	size_t len = 0, cap = 1 << 20;
+	char *text = malloc(cap);
+	int fd = peer_connect(path), complete;
+	ssize_t n;
+
+	if (fd < 0 || !text)
+		return 1;
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0)
+		return 1;
+	for (;;) {
+		bool slow = now_ms() < end;
+
+		if (len + 65536 > cap) {
+			char *more = realloc(text, cap *= 2);
+
+			if (!more)
+				return 1;
+			text = more;
+		}
+		n = read(fd, text + len, slow ? 4096 : 65536);
+		if (n <= 0)
+			break;
+		len += n;
+		if (slow)
+			poll(NULL, 0, 20);
+	}
+	close(fd);
+	complete = len >= 11 && !memcmp(text + len - 2, "\n\n", 2) &&
+		   memmem(text, len, "\nstatus 0", 9) != NULL;
+	printf("bytes %zu complete %d\n", len, complete);
+	free(text);
+	return complete ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *req = "port\nshow\n";
@@ -120,11 +165,13 @@ int main(int argc, char **argv)
 
 	if (argc != 4 || (n = strtol(argv[3], NULL, 10)) <= 0) {
 		fprintf(stderr,
-			"usage: ctlpeer SOCKET idle|trickle|probe SECONDS | SOCKET garbage N\n");
+			"usage: ctlpeer SOCKET idle|trickle|probe|slowread SECONDS | SOCKET garbage N\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "probe"))
 		return probe(argv[1], n);
+	if (!strcmp(argv[2], "slowread"))
+		return slowread(argv[1], n);
 	if (!strcmp(argv[2], "garbage")) {
 		static const char bad[] = "port\0show\n\n";
 
