@@ -56,6 +56,7 @@ DP_SRC   := dataplane/dp.c dataplane/conf.c dataplane/settings.c \
 	dataplane/ports.c dataplane/vlan_cfg.c dataplane/poll.c \
 	dataplane/uring.c dataplane/offload.c dataplane/obs.c \
 	dataplane/port_kinds.c dataplane/port_mem.c dataplane/port_tap.c \
+	dataplane/port_afpacket.c \
 	dataplane/netdev.c $(VLAN_SRC)
 # The switch without main.c and the control socket: what check_ops links.
 SW_LIB_SRC := switch/sw.c switch/ops_port.c switch/ops_fdb.c \
@@ -82,7 +83,8 @@ CTLPEER      := $(BUILD)/tests/tools/ctlpeer
 UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload \
-	$(BUILD)/tests/check_ops $(EXTRA_UNIT_TESTS)
+	$(BUILD)/tests/check_ops $(BUILD)/tests/check_afpacket \
+	$(EXTRA_UNIT_TESTS)
 
 .PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
 	clean bench bench-micro bench-deps soak
@@ -160,6 +162,11 @@ $(BUILD)/tests/check_dp_vlan: $(call obj,tests/check_dp_vlan.c \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/check_offload: $(call obj,tests/check_offload.c \
+		$(DP_SRC) $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_afpacket: $(call obj,tests/check_afpacket.c \
 		$(DP_SRC) $(FDB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)

@@ -179,18 +179,29 @@ be_tapswitch_busy_check()
 	be_tapswitch_check
 }
 
-# tapswitch_up SHORT ARGS: the daemon in SW_NS makes the taps; each is
-# moved into its host (the daemon holds the fd, so it keeps forwarding).
+# tapswitch_up SHORT ARGS [KIND]: on taps (KIND tap, the default) the
+# daemon in SW_NS makes the taps and each is moved into its host (the
+# daemon holds the fd, so it keeps forwarding); on a netdev kind
+# (afpacket) the veth pairs are made exactly as for the kernel bridge and
+# the daemon attaches their switch-side ends.
 tapswitch_up()
 {
-	local short=$1 args=$2 i pid ports=()
+	local short=$1 args=$2 kind=${3:-tap} i pid ports=()
 	local -a extra
 	topo_names "$short"
-	PORT_KIND=tap
+	PORT_KIND=$kind
 	ns_add "$SW_NS" "${HOST_NS[@]}" || return 1
 	for ((i = 0; i < N_HOSTS; i++)); do
-		HOST_IF+=("${BENCH_ID}t$i")
-		ports+=(--port "${BENCH_ID}t$i")
+		if [ "$kind" = tap ]; then
+			HOST_IF+=("${BENCH_ID}t$i")
+			ports+=(--port "${BENCH_ID}t$i")
+			continue
+		fi
+		HOST_IF+=("${BENCH_ID}v$i")
+		ip -n "$SW_NS" link add "${BENCH_ID}s$i" type veth \
+			peer name "${BENCH_ID}v$i" netns "${HOST_NS[i]}" ||
+			return 1
+		ports+=(--port "${BENCH_ID}s$i,type=$kind")
 	done
 	TS_SOCK=$BENCH_TMP/$short.sock
 	read -r -a extra <<<"$args"
@@ -211,7 +222,9 @@ tapswitch_up()
 		echo "tapswitch does not answer after 5 s"
 		return 1
 	}
-	move_to_hosts "${HOST_IF[@]}" || return 1
+	if [ "$kind" = tap ]; then
+		move_to_hosts "${HOST_IF[@]}" || return 1
+	fi
 	hosts_up || return 1
 	wait_until 5 ts_all_forwarding || {
 		echo "tapswitch ports not forwarding after 5 s"
@@ -228,18 +241,34 @@ ts_all_forwarding()
 
 be_tapswitch_up() { tapswitch_up ts "${TAPSWITCH_ARGS:-}"; }
 be_tapswitch_busy_up() { tapswitch_up tb "${TAPSWITCH_BUSY_ARGS:-}"; }
+be_tapswitch_afpacket_check() { be_tapswitch_check; }
+be_tapswitch_afpacket_up()
+{
+	tapswitch_up ta "${TAPSWITCH_ARGS:-}" afpacket
+}
+be_tapswitch_afpacket_busy_check() { be_tapswitch_busy_check; }
+be_tapswitch_afpacket_busy_up()
+{
+	tapswitch_up tab "${TAPSWITCH_BUSY_ARGS:-}" afpacket
+}
 
 be_tapswitch_mac_prep() { ts_ctl set max_learned 0 >/dev/null; }
 be_tapswitch_busy_mac_prep() { be_tapswitch_mac_prep; }
+be_tapswitch_afpacket_mac_prep() { be_tapswitch_mac_prep; }
+be_tapswitch_afpacket_busy_mac_prep() { be_tapswitch_mac_prep; }
 
 be_tapswitch_learned()
 {
 	ts_ctl -j -s show | jq -r '.stats.fdb_learned'
 }
 be_tapswitch_busy_learned() { be_tapswitch_learned; }
+be_tapswitch_afpacket_learned() { be_tapswitch_learned; }
+be_tapswitch_afpacket_busy_learned() { be_tapswitch_learned; }
 
 be_tapswitch_down() { topo_down; }
 be_tapswitch_busy_down() { topo_down; }
+be_tapswitch_afpacket_down() { topo_down; }
+be_tapswitch_afpacket_busy_down() { topo_down; }
 
 # --------------------------------------------------------- Open vSwitch
 

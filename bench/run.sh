@@ -12,8 +12,11 @@
 #                   passes cut at 3 s (default: 5 s TCP runs, 3 s frame
 #                   windows, median of 3, learning passes up to 30 s)
 #   --backends L    comma-separated, from: kbridge tapswitch tapswitch-busy
-#                   ovs ovs-tso vde (default: all; tapswitch-busy is
-#                   left out when TAPSWITCH_BUSY_ARGS is set but empty)
+#                   tapswitch-afpacket tapswitch-afpacket-busy ovs
+#                   ovs-tso vde (default: all; the -busy ones are left
+#                   out when TAPSWITCH_BUSY_ARGS is set but empty).  The
+#                   -afpacket ones run on veth pairs built exactly as the
+#                   kernel bridge's, attached as afpacket ports
 #   --tests L       comma-separated, from: tcp1 tcp4 ping pps64 pps1500
 #                   mac1k mac64k mac1m, or the groups tcp, pps, mac
 #                   (default: all)
@@ -53,13 +56,16 @@ BENCH_LIB_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/report.sh
 . "$BENCH_LIB_DIR/report.sh"
 
-ALL_BACKENDS=(kbridge tapswitch tapswitch-busy ovs ovs-tso vde)
+ALL_BACKENDS=(kbridge tapswitch tapswitch-busy tapswitch-afpacket
+	tapswitch-afpacket-busy ovs ovs-tso vde)
 ALL_TESTS=(tcp1 tcp4 ping pps64 pps1500 mac1k mac64k mac1m)
 
 declare -A BACKEND_LABEL=(
 	[kbridge]="kernel bridge"
 	[tapswitch]="tapswitch"
 	[tapswitch-busy]="tapswitch busy-poll"
+	[tapswitch-afpacket]="tapswitch afpacket (veth)"
+	[tapswitch-afpacket-busy]="tapswitch afpacket busy-poll"
 	[ovs]="OVS netdev"
 	[ovs-tso]="OVS netdev + TSO"
 	[vde]="VDE"
@@ -129,7 +135,7 @@ esac
 RUN_BACKENDS=()
 if [ -z "$backends_arg" ] || [ "$backends_arg" = all ]; then
 	for b in "${ALL_BACKENDS[@]}"; do
-		[ "$b" = tapswitch-busy ] && [ -z "${TAPSWITCH_BUSY_ARGS:-}" ] &&
+		[[ $b == *-busy ]] && [ -z "${TAPSWITCH_BUSY_ARGS:-}" ] &&
 			continue
 		RUN_BACKENDS+=("$b")
 	done
@@ -228,13 +234,13 @@ for BACKEND in "${RUN_BACKENDS[@]}"; do
 	vde) note "$BACKEND" "vde_switch $VDE_ARGS" ;;
 	tapswitch*)
 		args=TAPSWITCH_ARGS
-		[ "$BACKEND" = tapswitch-busy ] && args=TAPSWITCH_BUSY_ARGS
-		note "$BACKEND" "daemon options: ${!args:-none}"
+		[[ $BACKEND == *-busy ]] && args=TAPSWITCH_BUSY_ARGS
+		note "$BACKEND" "$PORT_KIND ports; daemon options: ${!args:-none}"
 		;;
 	esac
 	for t in "${RUN_TESTS[@]}"; do
 		# The busy-poll run is a latency row only.
-		[ "$BACKEND" = tapswitch-busy ] && [ "$t" != ping ] && continue
+		[[ $BACKEND == tapswitch*-busy ]] && [ "$t" != ping ] && continue
 		t1=$(date +%s%N)
 		run_test "$t" || say "    $t: not measured"
 		say "      ($t: $((($(date +%s%N) - t1) / 1000000)) ms)"

@@ -8,10 +8,15 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
 #include <linux/if.h>
+#include <linux/sockios.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/socket.h>
@@ -177,4 +182,27 @@ void netdev_disable_ipv6(const char *name)
 		return;		/* no IPv6 here: nothing to do */
 	fputs("1\n", f);
 	fclose(f);
+}
+
+int netdev_driver(const char *name, char *driver, size_t size)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	if (strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, name);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		err = -errno;
+	else
+		snprintf(driver, size, "%.*s", (int)sizeof(info.driver),
+			 info.driver);
+	close(fd);
+	return err;
 }

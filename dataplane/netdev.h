@@ -15,6 +15,7 @@
 #define TAPSWITCH_DP_NETDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Set IFF_UP on device @name in our namespace (@up) or clear it; *was_up
  * (when not NULL) receives whether it was up.  0 or -errno. */
@@ -24,6 +25,11 @@ int netdev_set_up(const char *name, bool up, bool *was_up);
  * (-1: ours).  0 or -errno (-ENODEV: no such device there). */
 int netdev_get_link(int netns_fd, const char *name, unsigned int *flags,
 		    unsigned int *mtu);
+
+/* The name of the driver of device @name in our namespace ("tun" for a
+ * tap, "veth", ...), as `ethtool -i` prints it.  0 or -errno (-ENODEV: no
+ * such device). */
+int netdev_driver(const char *name, char *driver, size_t size);
 
 /* Whether the namespace @netns_fd is the daemon's own. */
 bool netdev_netns_is_own(int netns_fd);

@@ -307,9 +307,12 @@ static enum dp_wait_result dp_wait(struct dp_pthread *t,
 			struct dp_rxq *q = &t->rxq[t->pfd_rxq[s]];
 			short re = t->pfd[s].revents;
 
-			if (re & (POLLERR | POLLHUP | POLLNVAL)) {
+			if (re & POLLNVAL) {
 				dp_rxq_gone(t, q);
-			} else if (re & POLLIN) {
+			} else if (re & (POLLIN | POLLERR | POLLHUP)) {
+				/* An error is the kind's to read: a tap
+				 * that is gone (rx_burst() says -EBADFD),
+				 * a packet socket whose device went down. */
 				q->n_reads = DP_FIRST_READS;
 				n++;
 			}

@@ -48,6 +48,7 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -146,6 +147,9 @@ struct port_link {
 
 struct port_ops {
 	const char *kind;		/* "tap", "mem": port show's kind */
+	/* port show's io, for a kind whose I/O is its own rather than the
+	 * poll thread's ring or a system call a frame; NULL: that. */
+	const char *io;
 
 	/*
 	 * Control side.  Open the device @name, or attach to it: create it
@@ -167,7 +171,9 @@ struct port_ops {
 	/*
 	 * Poll thread.  Up to @n received frames into @frames (their data
 	 * buffers are DP_FRAME_MAX bytes with DP_VNET_HDR_LEN of headroom;
-	 * the kind may point a frame's data elsewhere in its buffer).
+	 * the kind may point a frame's data elsewhere in its buffer, or
+	 * into memory of its own that stays as it is until its next
+	 * rx_burst(): by then the copies of this burst are written).
 	 * Returns how many (0: nothing ready), or -errno when none came:
 	 * -EBADFD when the device is gone.
 	 */
@@ -220,6 +226,8 @@ struct dp_port_stats {
 					 * reaches no port */
 	uint64_t tx_errors;		/* egress write failed */
 	uint64_t rx_errors;		/* ingress read failed */
+	uint64_t rx_missed;		/* the device had frames for us that
+					 * our receive ring had no room for */
 	uint64_t tx_sw_csum;		/* checksums completed for this port */
 	uint64_t tx_sw_gso;		/* super-frames cut up for this port */
 	uint64_t tx_drop_mtu;		/* longer than this port's MTU takes:
@@ -259,8 +267,24 @@ struct dp_port {
 /* The kind called @kind, or NULL. */
 const struct port_ops *port_kind_find(const char *kind);
 
+/* The kind that serves the device @name best: tap for a tap or a name no
+ * device has (the tap kind creates it), afpacket for any other device. */
+const struct port_ops *port_kind_for(const char *name);
+
+/*
+ * For the unit tests: an afpacket port on a receive ring in plain memory
+ * (*@ring, zeroed: every slot the kernel's), with no socket, so that the
+ * ring walk of rx_burst() can be fed slots by hand; close() frees both.
+ * And the geometry it chose for @mtu.
+ */
+struct dp_port *port_afpacket_on_ring(uint32_t mtu, uint8_t **ring);
+void port_afpacket_ring_geometry(const struct dp_port *port,
+				 unsigned int *frame_size,
+				 unsigned int *per_block, unsigned int *n_frames);
+
 /* The kinds (port_kinds.c lists them). */
 extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_mem_ops;
+extern const struct port_ops port_afpacket_ops;
 
 #endif /* TAPSWITCH_DP_PORT_H */

@@ -6,9 +6,12 @@
 
 #include <string.h>
 
+#include "dataplane/netdev.h"
+
 static const struct port_ops *const port_kinds[] = {
 	&port_tap_ops,
 	&port_mem_ops,
+	&port_afpacket_ops,
 };
 
 const struct port_ops *port_kind_find(const char *kind)
@@ -17,4 +20,15 @@ const struct port_ops *port_kind_find(const char *kind)
 		if (!strcmp(port_kinds[i]->kind, kind))
 			return port_kinds[i];
 	return NULL;
+}
+
+const struct port_ops *port_kind_for(const char *name)
+{
+	char driver[32];
+
+	/* No such device (the tap kind makes one), or a tap. */
+	if (netdev_driver(name, driver, sizeof(driver)) ||
+	    !strcmp(driver, "tun"))
+		return &port_tap_ops;
+	return &port_afpacket_ops;
 }

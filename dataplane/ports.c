@@ -304,6 +304,7 @@ static int dp_port_info_of(struct dp *dp, const struct dp_conf *conf,
 	info->stats.drop_no_egress = LOAD(&s->drop_no_egress);
 	info->stats.tx_errors = LOAD(&s->tx_errors);
 	info->stats.rx_errors = LOAD(&s->rx_errors);
+	info->stats.rx_missed = LOAD(&s->rx_missed);
 	info->stats.tx_sw_csum = LOAD(&s->tx_sw_csum);
 	info->stats.tx_sw_gso = LOAD(&s->tx_sw_gso);
 	info->stats.tx_drop_mtu = LOAD(&s->tx_drop_mtu);
@@ -313,6 +314,11 @@ static int dp_port_info_of(struct dp *dp, const struct dp_conf *conf,
 	if (port->poll_fd >= 0) {
 		bool uring = dp_poll_uring(dp, index);
 
+		if (port->ops->io) {
+			/* Its own way, whatever the thread has. */
+			info->io = port->ops->io;
+			return 0;
+		}
 		info->io = uring ? "uring" : "syscall";
 		if (uring)
 			info->io_buffers = LOAD(&port->rx_registered) ?

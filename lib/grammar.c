@@ -36,10 +36,15 @@ static const struct gr_arg port_show_args[] = {
 
 /* "dev" names the value for gr_get(); it is no keyword here, so that
  * "port add dev" adds a port named dev, as it always did. */
+const char *const gr_port_kinds[] = { "tap", "afpacket", NULL };
+
 static const struct gr_arg port_add_args[] = {
 	{ .key = "dev", .type = GR_WORD,
 	  .flags = GR_POSITIONAL | GR_REQUIRED, .meta = "IFNAME",
-	  .help = "the tap: created if absent, or an existing persistent tap" },
+	  .help = "a tap (created if absent) or an existing device to attach" },
+	{ .key = "type", .type = GR_CHOICE, .meta = "tap|afpacket",
+	  .choices = gr_port_kinds,
+	  .help = "the port kind; without it, tap for a tap or a new name, afpacket for any other device" },
 	{ .key = NULL },
 };
 
@@ -80,10 +85,10 @@ static const struct gr_cmd port_cmds[] = {
 	  .help = "one line per port: kind, state, link, flags; -s adds counters" },
 	{ .name = "add", .id = GR_CMD_PORT_ADD, .answer = GR_ANSWER_NONE,
 	  .args = port_add_args,
-	  .help = "create the tap if absent, attach it, bring it up" },
+	  .help = "attach a device (creating a tap if absent), bring it up" },
 	{ .name = "del", .id = GR_CMD_PORT_DEL, .answer = GR_ANSWER_NONE,
 	  .args = port_del_args,
-	  .help = "detach the port; a tap the switch created disappears" },
+	  .help = "detach the port; a tap the switch created disappears, any other device stays as it was" },
 	{ .name = "set", .id = GR_CMD_PORT_SET, .answer = GR_ANSWER_NONE,
 	  .args = port_set_args, .unknown_why = "unknown port setting",
 	  .help = "per-port settings; the flags are all on by default" },

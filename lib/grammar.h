@@ -36,6 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The port kinds `port add ... type` takes (NULL-terminated). */
+extern const char *const gr_port_kinds[];
+
 /* What a value is. */
 enum gr_type {
 	GR_FLAG,		/* the keyword alone: "static", "pvid" */

@@ -85,6 +85,7 @@ static void put_port(struct ctl_req *r, uint32_t index)
 	ctl_put_num(out, "stats.drop_no_egress", s->drop_no_egress);
 	ctl_put_num(out, "stats.tx_errors", s->tx_errors);
 	ctl_put_num(out, "stats.rx_errors", s->rx_errors);
+	ctl_put_num(out, "stats.rx_missed", s->rx_missed);
 	ctl_put_num(out, "stats.tx_sw_csum", s->tx_sw_csum);
 	ctl_put_num(out, "stats.tx_sw_gso", s->tx_sw_gso);
 	ctl_put_num(out, "stats.tx_drop_mtu", s->tx_drop_mtu);
@@ -98,12 +99,14 @@ int ctl_port_show(struct ctl_req *r, const struct gr_args *a)
 int ctl_port_add(struct ctl_req *r, const struct gr_args *a)
 {
 	const struct gr_value *dev = gr_get(a, "dev");
+	const struct gr_value *type = gr_get(a, "type");
 	struct sw_why why = { "" };
 
 	if (!dev)
 		return ctl_err(r, -EINVAL, "Error: usage: port add IFNAME");
 	/* The answer has always been -EINVAL, whatever the reason. */
-	if (sw_op_port_add(r->sw, dev->word, NULL, &why))
+	if (sw_op_port_add(r->sw, dev->word,
+			   type ? gr_port_kinds[type->choice] : NULL, &why))
 		return ctl_op_err(r, -EINVAL, &why);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "lib/rcu.h"
 
 #include "lib/ctl_wire.h"
+#include "lib/grammar.h"
 
 #define MAX_CLI_PORTS DP_MAX_PORTS
 
@@ -28,11 +29,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: tapswitch [OPTIONS]\n"
-		"A userspace Ethernet switch on tap devices.\n"
+		"A userspace Ethernet switch on taps and network devices.\n"
 		"\n"
 		"  --ctl PATH             control socket (default %s)\n"
-		"  --port IFNAME          attach tap IFNAME, creating it if absent\n"
-		"                         (repeatable)\n"
+		"  --port IFNAME[,type=KIND]\n"
+		"                         attach IFNAME (repeatable): a tap, created\n"
+		"                         if absent, or an existing device; KIND is\n"
+		"                         tap or afpacket (default: as the device is)\n"
 		"  --ageing-time SEC      FDB ageing time, 0-1000000 (default %d;\n"
 		"                         0 disables learning)\n"
 		"  --max-learned N        learned entries limit (default %d, 0: none)\n"
@@ -158,6 +161,15 @@ static int parse_group(const char *arg, gid_t *gid)
 	return -EINVAL;
 }
 
+/* Whether @kind is one `port add ... type` takes. */
+static bool port_kind_public(const char *kind)
+{
+	for (const char *const *k = gr_port_kinds; *k; k++)
+		if (!strcmp(*k, kind))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -180,7 +192,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = CTL_DEFAULT_PATH;
-	const char *ports[MAX_CLI_PORTS];
+	char *ports[MAX_CLI_PORTS];
 	unsigned long ageing = SW_DEFAULT_AGEING_S;
 	unsigned long max_learned = SW_DEFAULT_MAX_LEARNED, mask = 0;
 	unsigned long filtering = 0, default_pvid = 1, busy_us = 0;
@@ -341,9 +353,27 @@ int main(int argc, char **argv)
 		goto out_fini;
 	}
 	for (unsigned int i = 0; i < n_ports; i++) {
+		/* IFNAME[,type=KIND]: the kind is the operation's to check. */
+		char *kind = strchr(ports[i], ',');
+
+		if (kind) {
+			*kind++ = '\0';
+			if (strncmp(kind, "type=", 5)) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: --port takes IFNAME[,type=KIND]\n",
+					kind);
+				goto out_fini;
+			}
+			kind += 5;
+			if (!port_kind_public(kind)) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: unknown port kind\n",
+					kind);
+				goto out_fini;
+			}
+		}
 		sw_lock(&sw);
-		err = sw_op_port_add(&sw, ports[i], NULL,
-				     &why);
+		err = sw_op_port_add(&sw, ports[i], kind, &why);
 		sw_unlock(&sw);
 		if (err) {
 			fprintf(stderr, "%s\n", why.msg);

@@ -64,9 +64,10 @@ int sw_port_find(struct sw *sw, const char *name, uint32_t *index,
 		 struct sw_why *why);
 
 /*
- * Add the port @name of @kind (port_kind_find(); NULL: sw->port_kind,
- * "tap"): open the device (a tap is created if absent and brought up;
- * "mem" has none), attach it, announce it to the monitor, and look at
+ * Add the port @name of @kind (port_kind_find(); NULL: sw->port_kind, or
+ * when that is NULL the kind the device calls for, port_kind_for()): open
+ * the device (a tap is created if absent; an existing device is attached
+ * and brought up; "mem" has none), attach it, announce it to the monitor, and look at
  * its link.  -EINVAL (a bad name or kind), -EEXIST (already a port), or
  * the kind's or the data plane's error (-ENOSPC: too many ports).
  */

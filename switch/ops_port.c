@@ -54,7 +54,7 @@ int sw_op_port_add(struct sw *sw, const char *name, const char *kind_name,
 		kind_name = sw->port_kind;
 	if (!sw_ifname_valid(name))
 		return sw_why_arg(why, name, "not a valid interface name");
-	kind = port_kind_find(kind_name);
+	kind = kind_name ? port_kind_find(kind_name) : port_kind_for(name);
 	if (!kind)
 		return sw_why_arg(why, kind_name, "unknown port kind");
 	if (dp_port_lookup(sw->dp, name) >= 0) {

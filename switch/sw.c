@@ -81,7 +81,6 @@ int sw_init(struct sw *sw, uint32_t max_learned)
 	if (err)
 		return err;
 	sw->ageing_s = SW_DEFAULT_AGEING_S;
-	sw->port_kind = "tap";
 	sw->max_watchers = SW_DEFAULT_MAX_WATCHERS;
 	sw->ager_stop_fd = -1;
 	err = -ENOMEM;

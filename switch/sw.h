@@ -56,8 +56,9 @@ struct sw {
 	/* Relaxed atomics, written under the lock: the ager and the lock-free
 	 * shows (ctl_server.c) read them without it. */
 	uint32_t ageing_s;
-	/* The kind of a port added without one: "tap"; the unit tests and
-	 * fuzzers make it "mem", so that no device is created. */
+	/* The kind of a port added without one; NULL: the device says
+	 * (port_kind_for()).  The unit tests and fuzzers make it "mem", so
+	 * that no device is created. */
 	const char *port_kind;
 	/* Captures, traces, dumps and monitors that may run at once (a
 	 * relaxed atomic, as ageing_s). */

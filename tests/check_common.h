@@ -348,7 +348,7 @@ static inline unsigned int pending(uint32_t p)
  * Every field of struct dp_port_stats: a field added there fails the
  * build here until PSTATS_FMT, PSTATS_ARGS and pstats_equal() have it.
  */
-_Static_assert(sizeof(struct dp_port_stats) == 19 * sizeof(uint64_t),
+_Static_assert(sizeof(struct dp_port_stats) == 20 * sizeof(uint64_t),
 	       "struct dp_port_stats changed: update PSTATS_FMT, "
 	       "PSTATS_ARGS and pstats_equal()");
 
@@ -359,7 +359,7 @@ _Static_assert(sizeof(struct dp_port_stats) == 19 * sizeof(uint64_t),
 	PRIu64 " drop_vlan %" PRIu64 " drop_bad_tag %" PRIu64		\
 	" drop_bad_offload %" PRIu64 " drop_no_egress %" PRIu64	\
 	" tx_errors %" PRIu64						\
-	" rx_errors %" PRIu64 " tx_sw_csum %" PRIu64 " tx_sw_gso %"	\
+	" rx_errors %" PRIu64 " rx_missed %" PRIu64 " tx_sw_csum %" PRIu64 " tx_sw_gso %"	\
 	PRIu64 " tx_drop_mtu %" PRIu64
 #define PSTATS_ARGS(s)							\
 	(s).rx_packets, (s).rx_bytes, (s).tx_packets, (s).tx_bytes,	\
@@ -367,7 +367,7 @@ _Static_assert(sizeof(struct dp_port_stats) == 19 * sizeof(uint64_t),
 	(s).drop_same_port, (s).drop_port_down, (s).drop_vlan,		\
 	(s).drop_bad_tag, (s).drop_bad_offload, (s).drop_no_egress,	\
 	(s).tx_errors,							\
-	(s).rx_errors, (s).tx_sw_csum, (s).tx_sw_gso, (s).tx_drop_mtu
+	(s).rx_errors, (s).rx_missed, (s).tx_sw_csum, (s).tx_sw_gso, (s).tx_drop_mtu
 
 static inline bool pstats_equal(const struct dp_port_stats *a,
 				const struct dp_port_stats *b)
@@ -384,6 +384,7 @@ static inline bool pstats_equal(const struct dp_port_stats *a,
 	       a->drop_bad_offload == b->drop_bad_offload &&
 	       a->drop_no_egress == b->drop_no_egress &&
 	       a->tx_errors == b->tx_errors && a->rx_errors == b->rx_errors &&
+	       a->rx_missed == b->rx_missed &&
 	       a->tx_sw_csum == b->tx_sw_csum && a->tx_sw_gso == b->tx_sw_gso &&
 	       a->tx_drop_mtu == b->tx_drop_mtu;
 }

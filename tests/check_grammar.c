@@ -354,7 +354,8 @@ START_TEST(test_synopsis)
 			 "fdb flush [dev IFNAME] [vlan VID] [static|dynamic]");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_SHOW),
 			 "port show [[dev] IFNAME]");
-	ck_assert_str_eq(synopsis(GR_CMD_PORT_ADD), "port add IFNAME");
+	ck_assert_str_eq(synopsis(GR_CMD_PORT_ADD),
+			 "port add IFNAME [type tap|afpacket]");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_DEL), "port del [dev] IFNAME");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_SET),
 			 "port set [dev] IFNAME [learning on|off] [flood on|off] "
@@ -790,7 +791,10 @@ START_TEST(test_required)
 	lex_err("vlan del vid 3",
 		"Error: usage: vlan del dev IFNAME vid VID[-VID]");
 	lex_err("vlan del", "Error: usage: vlan del dev IFNAME vid VID[-VID]");
-	lex_err("port add", "Error: usage: port add IFNAME");
+	lex_err("port add",
+		"Error: usage: port add IFNAME [type tap|afpacket]");
+	lex_err("port add x type veth",
+		"Error: argument \"veth\" is wrong: type is tap or afpacket");
 	lex_err("port del", "Error: usage: port del IFNAME");
 	lex_err("port set", "Error: usage: port set IFNAME FLAG on|off ...");
 	lex_err("port set learning on",

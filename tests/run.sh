@@ -9,7 +9,9 @@
 #   (none)  both
 #   NAME    only the tests whose name contains one of the NAMEs
 #
-# Each test runs under a time limit (120 s; TS_TEST_TIMEOUT overrides)
+# Each test runs under a time limit (120 s, or what a script's line
+# "# ts-timeout: SECONDS" says for a script that runs several suites;
+# TS_TEST_TIMEOUT overrides both)
 # and gets one line: "PASS name", "FAIL name" or "SKIP name"; indented
 # lines after a FAIL give the exit status (or why it failed) and the
 # test's output, after a SKIP the reason.  A script that exits 77 is
@@ -113,7 +115,7 @@ report()
 		echo "FAIL $name"
 		case $rc in
 		0) echo "    exit status 0, but it $why; its output:" ;;
-		124 | 137) echo "    timed out after ${TIMEOUT} s; its output:" ;;
+		124 | 137) echo "    timed out; its output:" ;;
 		*) echo "    exit status $rc; its output:" ;;
 		esac
 		sed 's/^/    /' "$out"
@@ -127,14 +129,19 @@ report()
 # and SIGKILLs it 15 s later if still there.
 run_one()
 {
-	local name=$1 kind=$2 rc vars
+	local name=$1 kind=$2 rc vars limit=$TIMEOUT
 	shift 2
+	if [ "$kind" = script ] && [ -z "${TS_TEST_TIMEOUT:-}" ]; then
+		limit=$(sed -n 's/^# ts-timeout: \([0-9][0-9]*\)$/\1/p' "$2" |
+			head -n1)
+		limit=${limit:-$TIMEOUT}
+	fi
 	: >"$asserts"
 	vars=(TS_ASSERT_LOG="$asserts")
 	if [ "$kind" = binary ] && [ "${CK_VERBOSITY:-}" = silent ]; then
 		vars+=(CK_VERBOSITY=minimal)
 	fi
-	env "${vars[@]}" timeout -k 15 "$TIMEOUT" "$@" </dev/null >"$out" 2>&1 &
+	env "${vars[@]}" timeout -k 15 "$limit" "$@" </dev/null >"$out" 2>&1 &
 	test_pid=$!
 	wait "$test_pid"
 	rc=$?

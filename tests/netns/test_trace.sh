@@ -386,7 +386,11 @@ ctl port set "$T2" reorder_hdr off
 for t in "$T0" "$T1" "$T2"; do ctl vlan del dev "$t" vid 1; done
 RECV=()
 GOT=()
-stream_start "$TS_TMP/v" -j trace count 7
+# On a netdev kind the kernel drops frame 6 (a tag cut short) before a
+# packet socket sees it: 6 records there, 7 on taps.
+NV=7
+[ "${TS_PORT_KIND:-tap}" = tap ] || NV=6
+stream_start "$TS_TMP/v" -j trace count $NV
 TR_V=$STREAM_PID
 stream_start "$TS_TMP/v10" -j trace vlan 10 count 3
 TR_V10=$STREAM_PID
@@ -397,7 +401,7 @@ snd 2 "$(frame $B $C 65)"			# 3: VLAN 20 by PVID
 snd 0 "$(tg "$(frame $B $A 66)" 0 3)"		# 4: priority tag
 snd 1 "$(tg "$(frame $A $B 67)" 30)"		# 5: VLAN 30: no member
 snd 1 "02000000000a02000000000b8100"		# 6: a tag cut short
-stream_wait "$TR_V" 5 || fail "trace count 7 (VLANs): $(cat "$TS_TMP/v.err")"
+stream_wait "$TR_V" 5 || fail "trace count $NV (VLANs): $(cat "$TS_TMP/v.err")"
 stream_wait "$TR_V10" 5 || fail "trace vlan 10 count 3: $(cat "$TS_TMP/v10.err")"
 F=$TS_TMP/v
 check_rec "untagged into access VLAN 10" "$F" 0 "
@@ -419,10 +423,11 @@ check_rec "priority tag" "$F" 4 "
 check_rec "VLAN 30 on the trunk" "$F" 5 "
 	.vlan_in == \"tagged\" and .vlan == 30 and .verdict == \"drop\" and
 	.drop == \"vlan\" and .egress == [] and (has(\"learn\") | not)"
-check_rec "a 14-byte frame with a tag's TPID" "$F" 6 "
+[ "$NV" = 6 ] ||
+	check_rec "a 14-byte frame with a tag's TPID" "$F" 6 "
 	.len == 14 and .ethertype == \"0x8100\" and .verdict == \"drop\" and
 	.drop == \"bad-tag\" and .egress == [] and (has(\"learn\") | not)"
-for ((k = 0; k < 7; k++)); do
+for ((k = 0; k < NV; k++)); do
 	check_egress "$F" "$k"
 done
 # The tag action agrees with what arrived: tagged where the receiver got

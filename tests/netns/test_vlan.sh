@@ -295,8 +295,16 @@ ok "no learning from dropped frames"
 # A truncated tag: 15 bytes, the TPID and half a TCI.
 stats_save
 xf "a truncated 802.1Q header" 3 "$(mac_hex $BC)$(mac_hex $MT)810000"
-check_delta "$TR" drop_bad_tag 1
-ok "truncated tag dropped, counted in drop_bad_tag"
+if [ "${TS_PORT_KIND:-tap}" = tap ]; then
+	check_delta "$TR" drop_bad_tag 1
+	ok "truncated tag dropped, counted in drop_bad_tag"
+else
+	# On a netdev the kernel's receive path takes the tag out before a
+	# packet socket sees the frame, and drops one it cannot parse.
+	check_delta "$TR" drop_bad_tag 0
+	check_delta "$TR" rx_packets 0
+	ok "truncated tag dropped by the kernel before the switch"
+fi
 
 # ------------------------------------------------------- priority tags
 
