@@ -14,7 +14,7 @@ CC         ?= cc
 BUILD      ?= build
 
 PKGS    := liburcu-qsbr liburcu-cds libnl-route-3.0 libnl-3.0 liburing \
-	libpcap
+	libpcap libxdp libbpf
 CFLAGS  ?= -O2 -g
 override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. -pthread
 override CFLAGS  += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +35,8 @@ endif
 # that shows each is there.
 DEB_PKGS := pkg-config:pkg-config liburcu-dev:liburcu-qsbr \
 	libnl-route-3-dev:libnl-route-3.0 libnl-3-dev:libnl-3.0 check:check \
-	liburing-dev:liburing libpcap-dev:libpcap
+	liburing-dev:liburing libpcap-dev:libpcap libxdp-dev:libxdp \
+	libbpf-dev:libbpf
 DEB_TOOLS := iproute2:ip jq:jq iputils-ping:ping procps:sysctl
 DEB_BUILD_TOOLS := gcc:gcc make:make
 # The fuzzers (mk/fuzz.mk): clang, and its libFuzzer runtime (a file:
@@ -56,7 +57,7 @@ DP_SRC   := dataplane/dp.c dataplane/conf.c dataplane/settings.c \
 	dataplane/ports.c dataplane/vlan_cfg.c dataplane/poll.c \
 	dataplane/uring.c dataplane/offload.c dataplane/obs.c \
 	dataplane/port_kinds.c dataplane/port_mem.c dataplane/port_tap.c \
-	dataplane/port_afpacket.c \
+	dataplane/port_afpacket.c dataplane/port_afxdp.c \
 	dataplane/netdev.c $(VLAN_SRC)
 # The switch without main.c and the control socket: what check_ops links.
 SW_LIB_SRC := switch/sw.c switch/ops_port.c switch/ops_fdb.c \
@@ -96,9 +97,10 @@ binaries: $(TAPSWITCH) $(TAPSWITCHCTL) $(PKTIO) $(TCPXFER) $(CTLPEER) $(DOCS)
 
 # Install what is missing, once: apt-get update, then exactly the packages
 # whose pkg-config module, command, or file (a check that starts with /)
-# is absent.  The tests also read pcap files back with tshark, and build
+# is absent.  The tests also read pcap files back with tshark, turn off a
+# veth's checksum offload with ethtool (test_afxdp.sh), and build
 # and run the fuzzers.
-DEB_TEST_TOOLS := tshark:tshark $(DEB_FUZZ_TOOLS)
+DEB_TEST_TOOLS := tshark:tshark ethtool:ethtool $(DEB_FUZZ_TOOLS)
 
 define install_missing
 	$(Q)missing=; \

@@ -182,7 +182,7 @@ be_tapswitch_busy_check()
 # tapswitch_up SHORT ARGS [KIND]: on taps (KIND tap, the default) the
 # daemon in SW_NS makes the taps and each is moved into its host (the
 # daemon holds the fd, so it keeps forwarding); on a netdev kind
-# (afpacket) the veth pairs are made exactly as for the kernel bridge and
+# (afpacket, afxdp) the veth pairs are made exactly as for the kernel bridge and
 # the daemon attaches their switch-side ends.
 tapswitch_up()
 {
@@ -225,6 +225,15 @@ tapswitch_up()
 	if [ "$kind" = tap ]; then
 		move_to_hosts "${HOST_IF[@]}" || return 1
 	fi
+	if [ "$kind" = afxdp ]; then
+		# An XDP frame has no offload state: the hosts complete their
+		# own checksums (and so send no super-frames), as Open
+		# vSwitch asks of a veth peer for AF_XDP.
+		for ((i = 0; i < N_HOSTS; i++)); do
+			ip netns exec "${HOST_NS[i]}" ethtool -K "${HOST_IF[i]}" \
+				tx off >/dev/null || return 1
+		done
+	fi
 	hosts_up || return 1
 	wait_until 5 ts_all_forwarding || {
 		echo "tapswitch ports not forwarding after 5 s"
@@ -246,6 +255,8 @@ be_tapswitch_afpacket_up()
 {
 	tapswitch_up ta "${TAPSWITCH_ARGS:-}" afpacket
 }
+be_tapswitch_afxdp_check() { be_tapswitch_check; }
+be_tapswitch_afxdp_up() { tapswitch_up tx "${TAPSWITCH_ARGS:-}" afxdp; }
 be_tapswitch_afpacket_busy_check() { be_tapswitch_busy_check; }
 be_tapswitch_afpacket_busy_up()
 {
@@ -256,6 +267,7 @@ be_tapswitch_mac_prep() { ts_ctl set max_learned 0 >/dev/null; }
 be_tapswitch_busy_mac_prep() { be_tapswitch_mac_prep; }
 be_tapswitch_afpacket_mac_prep() { be_tapswitch_mac_prep; }
 be_tapswitch_afpacket_busy_mac_prep() { be_tapswitch_mac_prep; }
+be_tapswitch_afxdp_mac_prep() { be_tapswitch_mac_prep; }
 
 be_tapswitch_learned()
 {
@@ -264,11 +276,13 @@ be_tapswitch_learned()
 be_tapswitch_busy_learned() { be_tapswitch_learned; }
 be_tapswitch_afpacket_learned() { be_tapswitch_learned; }
 be_tapswitch_afpacket_busy_learned() { be_tapswitch_learned; }
+be_tapswitch_afxdp_learned() { be_tapswitch_learned; }
 
 be_tapswitch_down() { topo_down; }
 be_tapswitch_busy_down() { topo_down; }
 be_tapswitch_afpacket_down() { topo_down; }
 be_tapswitch_afpacket_busy_down() { topo_down; }
+be_tapswitch_afxdp_down() { topo_down; }
 
 # --------------------------------------------------------- Open vSwitch
 

@@ -19,7 +19,7 @@ BENCH_PKTGEN := $(BUILD)/bench/pktgen
 BENCH_BINS   += $(BENCH_PKTGEN)
 
 BENCH_DEB_TOOLS := iperf3:iperf3 gnuplot-nox:gnuplot jq:jq iproute2:ip \
-	iputils-ping:ping procps:ps coreutils:timeout
+	iputils-ping:ping procps:ps coreutils:timeout ethtool:ethtool
 BENCH_DEB_OPTIONAL := openvswitch-switch:ovs-vswitchd \
 	openvswitch-common:ovsdb-tool vde2:vde_switch
 

@@ -12,11 +12,12 @@
 #                   passes cut at 3 s (default: 5 s TCP runs, 3 s frame
 #                   windows, median of 3, learning passes up to 30 s)
 #   --backends L    comma-separated, from: kbridge tapswitch tapswitch-busy
-#                   tapswitch-afpacket tapswitch-afpacket-busy ovs
-#                   ovs-tso vde (default: all; the -busy ones are left
-#                   out when TAPSWITCH_BUSY_ARGS is set but empty).  The
-#                   -afpacket ones run on veth pairs built exactly as the
-#                   kernel bridge's, attached as afpacket ports
+#                   tapswitch-afpacket tapswitch-afpacket-busy
+#                   tapswitch-afxdp ovs ovs-tso vde (default: all; the
+#                   -busy ones are left out when TAPSWITCH_BUSY_ARGS is
+#                   set but empty).  The -afpacket and -afxdp ones run on
+#                   veth pairs built exactly as the kernel bridge's,
+#                   attached as ports of that kind
 #   --tests L       comma-separated, from: tcp1 tcp4 ping pps64 pps1500
 #                   mac1k mac64k mac1m, or the groups tcp, pps, mac
 #                   (default: all)
@@ -57,7 +58,7 @@ BENCH_LIB_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_LIB_DIR/report.sh"
 
 ALL_BACKENDS=(kbridge tapswitch tapswitch-busy tapswitch-afpacket
-	tapswitch-afpacket-busy ovs ovs-tso vde)
+	tapswitch-afpacket-busy tapswitch-afxdp ovs ovs-tso vde)
 ALL_TESTS=(tcp1 tcp4 ping pps64 pps1500 mac1k mac64k mac1m)
 
 declare -A BACKEND_LABEL=(
@@ -66,6 +67,7 @@ declare -A BACKEND_LABEL=(
 	[tapswitch-busy]="tapswitch busy-poll"
 	[tapswitch-afpacket]="tapswitch afpacket (veth)"
 	[tapswitch-afpacket-busy]="tapswitch afpacket busy-poll"
+	[tapswitch-afxdp]="tapswitch afxdp (veth)"
 	[ovs]="OVS netdev"
 	[ovs-tso]="OVS netdev + TSO"
 	[vde]="VDE"
@@ -236,6 +238,8 @@ for BACKEND in "${RUN_BACKENDS[@]}"; do
 		args=TAPSWITCH_ARGS
 		[[ $BACKEND == *-busy ]] && args=TAPSWITCH_BUSY_ARGS
 		note "$BACKEND" "$PORT_KIND ports; daemon options: ${!args:-none}"
+		[ "$PORT_KIND" != afxdp ] ||
+			note "$BACKEND" "host veths with ethtool -K tx off (XDP frames carry no checksum offload)"
 		;;
 	esac
 	for t in "${RUN_TESTS[@]}"; do

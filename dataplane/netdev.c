@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/if.h>
 #include <linux/sockios.h>
 #include <netlink/netlink.h>
@@ -205,4 +209,51 @@ int netdev_driver(const char *name, char *driver, size_t size)
 			 info.driver);
 	close(fd);
 	return err;
+}
+
+int netdev_link_of_index(int ifindex, char name[16], bool *up,
+			 unsigned int *mtu)
+{
+	unsigned int flags = 0;
+	int err;
+
+	if (!if_indextoname(ifindex, name))
+		return errno == ENXIO || errno == ENODEV ? -EBADFD : -errno;
+	err = netdev_get_link(-1, name, &flags, mtu);
+	if (err)
+		return err == -ENODEV ? -EBADFD : err;
+	*up = (flags & IFF_UP) && (flags & IFF_RUNNING);
+	return 0;
+}
+
+int netdev_fd_gone(int fd, int ifindex)
+{
+	char name[IFNAMSIZ];
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
+		return 0;
+	return if_indextoname(ifindex, name) ? 0 : -EBADFD;
+}
+
+int netdev_promisc_hold(int ifindex)
+{
+	struct packet_mreq mr = {
+		.mr_ifindex = ifindex,
+		.mr_type = PACKET_MR_PROMISC,
+	};
+	/* Protocol 0: it receives nothing. */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		       sizeof(mr))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
 }

@@ -31,6 +31,23 @@ int netdev_get_link(int netns_fd, const char *name, unsigned int *flags,
  * such device). */
 int netdev_driver(const char *name, char *driver, size_t size);
 
+/* Where device @ifindex of our namespace is and whether it is up
+ * (IFF_UP and IFF_RUNNING): its name now, its MTU.  0, or -EBADFD when
+ * no device has that index any more (deleted, or moved away). */
+int netdev_link_of_index(int ifindex, char name[16], bool *up,
+			 unsigned int *mtu);
+
+/* A socket bound to device @ifindex had nothing to read: was it because
+ * the device went away?  Reads (and so clears) the socket's pending
+ * error.  0, or -EBADFD when @ifindex names no device any more. */
+int netdev_fd_gone(int fd, int ifindex);
+
+/* Hold device @ifindex promiscuous: a packet socket with a promiscuous
+ * membership, which the kernel drops (and the device's promiscuity with
+ * it) when the socket closes, also if the process dies.  The socket, or
+ * -errno. */
+int netdev_promisc_hold(int ifindex);
+
 /* Whether the namespace @netns_fd is the daemon's own. */
 bool netdev_netns_is_own(int netns_fd);
 

@@ -147,9 +147,6 @@ struct port_link {
 
 struct port_ops {
 	const char *kind;		/* "tap", "mem": port show's kind */
-	/* port show's io, for a kind whose I/O is its own rather than the
-	 * poll thread's ring or a system call a frame; NULL: that. */
-	const char *io;
 
 	/*
 	 * Control side.  Open the device @name, or attach to it: create it
@@ -253,6 +250,9 @@ struct dp_port {
 					 * data plane follows dp_port_set_mtu()
 					 * after attach) */
 	const char *opened_as;		/* for the log: "created", ... */
+	/* port show's io, for a kind whose I/O is its own rather than the
+	 * poll thread's ring or a system call a frame; NULL: that. */
+	const char *io;
 
 	/* The poll layer's. */
 	uint8_t *rx_bufs;		/* its poll thread's receive buffers */
@@ -286,5 +286,6 @@ void port_afpacket_ring_geometry(const struct dp_port *port,
 extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_mem_ops;
 extern const struct port_ops port_afpacket_ops;
+extern const struct port_ops port_afxdp_ops;
 
 #endif /* TAPSWITCH_DP_PORT_H */

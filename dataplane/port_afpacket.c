@@ -151,19 +151,6 @@ static void afp_push_tag(struct dp_frame *f, const struct tpacket2_hdr *h)
 	f->vnet_in_buf = false;
 }
 
-/* Nothing in the ring: was it because the device went away?  0, or
- * -EBADFD when its index names no device any more. */
-static int afp_check_gone(struct afp_port *ap)
-{
-	char name[IFNAMSIZ];
-	socklen_t len = sizeof(int);
-	int err = 0;
-
-	if (getsockopt(ap->fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
-		return 0;
-	return if_indextoname(ap->ifindex, name) ? 0 : -EBADFD;
-}
-
 /* The frames the kernel could not give us (the ring was full), since
  * we last asked. */
 static void afp_count_missed(struct afp_port *ap)
@@ -253,7 +240,7 @@ static int afp_rx_burst(struct dp_port *port, struct dp_io *io,
 	if (losing)
 		afp_count_missed(ap);
 	if (!got && n)
-		return afp_check_gone(ap);
+		return netdev_fd_gone(ap->fd, ap->ifindex);
 	return (int)got;
 }
 
@@ -300,17 +287,9 @@ static void afp_tx_burst(struct dp_port *port, struct dp_io *io,
 static int afp_link_state(struct dp_port *port, struct port_link *link)
 {
 	struct afp_port *ap = afp_port(port);
-	unsigned int flags = 0, mtu = 0;
-	int err;
 
-	if (!if_indextoname(ap->ifindex, link->ifname))
-		return errno == ENXIO || errno == ENODEV ? -EBADFD : -errno;
-	err = netdev_get_link(-1, link->ifname, &flags, &mtu);
-	if (err)
-		return err == -ENODEV ? -EBADFD : err;
-	link->up = (flags & IFF_UP) && (flags & IFF_RUNNING);
-	link->mtu = mtu;
-	return 0;
+	return netdev_link_of_index(ap->ifindex, link->ifname, &link->up,
+				    &link->mtu);
 }
 
 static void afp_close(struct dp_port *port)
@@ -457,6 +436,7 @@ static int afp_open(const char *name, struct dp_port **port,
 	ap->up.ops = &port_afpacket_ops;
 	strcpy(ap->up.name, name);
 	ap->up.opened_as = "attached to an existing device";
+	ap->up.io = "packet_ring";
 	/* The kernel segments and checksums what the device cannot take. */
 	ap->up.offload_caps = DP_OFFLOAD_CSUM | DP_OFFLOAD_TSO4 |
 			      DP_OFFLOAD_TSO6 | DP_OFFLOAD_TSO_ECN |
@@ -492,7 +472,6 @@ out_free:
 
 const struct port_ops port_afpacket_ops = {
 	.kind = "afpacket",
-	.io = "packet_ring",
 	.open = afp_open,
 	.rx_burst = afp_rx_burst,
 	.tx_burst = afp_tx_burst,

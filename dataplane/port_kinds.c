@@ -12,6 +12,7 @@ static const struct port_ops *const port_kinds[] = {
 	&port_tap_ops,
 	&port_mem_ops,
 	&port_afpacket_ops,
+	&port_afxdp_ops,
 };
 
 const struct port_ops *port_kind_find(const char *kind)

@@ -314,9 +314,9 @@ static int dp_port_info_of(struct dp *dp, const struct dp_conf *conf,
 	if (port->poll_fd >= 0) {
 		bool uring = dp_poll_uring(dp, index);
 
-		if (port->ops->io) {
+		if (port->io) {
 			/* Its own way, whatever the thread has. */
-			info->io = port->ops->io;
+			info->io = port->io;
 			return 0;
 		}
 		info->io = uring ? "uring" : "syscall";

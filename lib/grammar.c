@@ -36,13 +36,13 @@ static const struct gr_arg port_show_args[] = {
 
 /* "dev" names the value for gr_get(); it is no keyword here, so that
  * "port add dev" adds a port named dev, as it always did. */
-const char *const gr_port_kinds[] = { "tap", "afpacket", NULL };
+const char *const gr_port_kinds[] = { "tap", "afpacket", "afxdp", NULL };
 
 static const struct gr_arg port_add_args[] = {
 	{ .key = "dev", .type = GR_WORD,
 	  .flags = GR_POSITIONAL | GR_REQUIRED, .meta = "IFNAME",
 	  .help = "a tap (created if absent) or an existing device to attach" },
-	{ .key = "type", .type = GR_CHOICE, .meta = "tap|afpacket",
+	{ .key = "type", .type = GR_CHOICE, .meta = "tap|afpacket|afxdp",
 	  .choices = gr_port_kinds,
 	  .help = "the port kind; without it, tap for a tap or a new name, afpacket for any other device" },
 	{ .key = NULL },

@@ -355,7 +355,7 @@ START_TEST(test_synopsis)
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_SHOW),
 			 "port show [[dev] IFNAME]");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_ADD),
-			 "port add IFNAME [type tap|afpacket]");
+			 "port add IFNAME [type tap|afpacket|afxdp]");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_DEL), "port del [dev] IFNAME");
 	ck_assert_str_eq(synopsis(GR_CMD_PORT_SET),
 			 "port set [dev] IFNAME [learning on|off] [flood on|off] "
@@ -792,9 +792,9 @@ START_TEST(test_required)
 		"Error: usage: vlan del dev IFNAME vid VID[-VID]");
 	lex_err("vlan del", "Error: usage: vlan del dev IFNAME vid VID[-VID]");
 	lex_err("port add",
-		"Error: usage: port add IFNAME [type tap|afpacket]");
+		"Error: usage: port add IFNAME [type tap|afpacket|afxdp]");
 	lex_err("port add x type veth",
-		"Error: argument \"veth\" is wrong: type is tap or afpacket");
+		"Error: argument \"veth\" is wrong: type is tap, afpacket or afxdp");
 	lex_err("port del", "Error: usage: port del IFNAME");
 	lex_err("port set", "Error: usage: port set IFNAME FLAG on|off ...");
 	lex_err("port set learning on",

@@ -659,6 +659,31 @@ kbridge_add()
 
 # ------------------------------------------------- the usual topology
 
+# xdp_probe: skip the test (exit 77, with the reason) unless a daemon can
+# attach an afxdp port here: a veth in a scratch namespace, tried once.
+xdp_probe()
+{
+	local ns=$TS_ID-xp sock=$TS_TMP/xp.sock pid i
+	ns_add "$ns"
+	ip -n "$ns" link add xp0 type veth peer name xp1 ||
+		fail "cannot make a veth in $ns"
+	ip netns exec "$ns" "$TAPSWITCH" --ctl "$sock" --port xp0,type=afxdp \
+		>"$TS_TMP/xp.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		"$TAPSWITCHCTL" --ctl "$sock" show >/dev/null 2>&1 && break
+		pid_alive "$pid" || break
+		sleep 0.1
+	done
+	if ! pid_alive "$pid"; then
+		wait "$pid" 2>/dev/null || true
+		skip "no AF_XDP port here: $(grep -m1 Error "$TS_TMP/xp.log")"
+	fi
+	kill -s TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+}
+
 # veth_add NAME HOSTNS: a veth pair, NAME in SW_NS (for the switch, left
 # down: attaching brings it up) and its peer NAME in HOSTNS, up.
 veth_add()
@@ -693,12 +718,19 @@ hosts_setup()
 			args+=(--port "${TS_ID}t$i,type=$kind")
 		fi
 	done
+	[ "$kind" != afxdp ] || xdp_probe
 	ns_add "${HOSTS[@]}"
 	if [ "$kind" != tap ]; then
 		SW_NS=$TS_ID-sw
 		ns_add "$SW_NS"
 		for ((i = 0; i < n; i++)); do
 			veth_add "${TAPS[i]}" "${HOSTS[i]}"
+			# An XDP frame carries no checksum offload: the
+			# hosts complete their own (README, "Port kinds").
+			[ "$kind" != afxdp ] ||
+				ip netns exec "${HOSTS[i]}" ethtool -K \
+					"${TAPS[i]}" tx off >/dev/null ||
+				fail "ethtool -K ${TAPS[i]} tx off"
 		done
 		TS_DAEMON_WRAP="ip netns exec $SW_NS ${TS_DAEMON_WRAP:-}"
 	fi

@@ -63,7 +63,7 @@ check_eq "port add of a port again" \
 	"1 Error: argument \"$T2\" is wrong: already a port" "$rc $out"
 out=$(ctl_may_fail port add "${TS_ID}q" type vde 2>&1) && rc=0 || rc=$?
 check_eq "port add with an unknown type" \
-	"1 Error: argument \"vde\" is wrong: type is tap or afpacket" \
+	"1 Error: argument \"vde\" is wrong: type is tap, afpacket or afxdp" \
 	"$rc $out"
 # A name no device has, without a type: a tap, created here.
 ctl port add "$X"

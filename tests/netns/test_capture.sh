@@ -312,7 +312,11 @@ read -r n sum max cut < <(tshark -r "$TS_TMP/tcp.pcap" -T fields -e frame.len \
 check_eq "TCP capture: frames in the file = t1's tx_packets" "$TXP" "$n"
 check_eq "TCP capture: frames cut short (caplen < len)" 0 "$cut"
 check_eq "TCP capture: bytes in the file = t1's tx_bytes" "$TXB" "$sum"
-[ "$max" -gt 3000 ] ||
+# (On afxdp ports no super-frame exists: an XDP frame has no offload
+# state, and the hosts behind them send MTU-sized frames.)
+SUPER=1
+[ "${TS_PORT_KIND:-tap}" != afxdp ] || SUPER=0
+[ "$SUPER" = 0 ] || [ "$max" -gt 3000 ] ||
 	check_eq "TCP capture: a super-frame captured as one frame (largest frame.len)" "> 3000" "$max"
 ctl capture stop id "$ID_TCPALL" >/dev/null
 back=$(tshark -r "$TS_TMP/tcpall.pcap" -T fields -e frame.time_epoch 2>/dev/null |
@@ -342,7 +346,7 @@ assert_eq "h0 -> h1 (offload off): bytes and hash received" "$sent" "$(tail -n 1
 TXP=$(stat_delta "$T1" tx_packets)
 TXB=$(stat_delta "$T1" tx_bytes)
 GSO=$(stat_delta "$T1" tx_sw_gso)
-[ "$GSO" -gt 0 ] || fail "$T1 (offload off): no tx_sw_gso"
+[ "$SUPER" = 0 ] || [ "$GSO" -gt 0 ] || fail "$T1 (offload off): no tx_sw_gso"
 out=$(ctlj -s capture stop id "$ID_SEG")
 read -r n sum max < <(tshark -r "$TS_TMP/seg.pcap" -T fields -e frame.len \
 	2>/dev/null | awk '{ n++; s += $1; if ($1 > m) m = $1 }
@@ -353,7 +357,8 @@ check_json "segments: capture counters" "$out" \
 	".[0].stats.frames == $TXP and .[0].stats.dropped == 0"
 [ "$max" -le 1514 ] || check_eq "segments: the largest frame.len" "<= 1514" "$max"
 ok "offload off: the $GSO super-frames cut up are captured as the $n segments sent"
-ctl port set "$T1" offload on
+# (An afxdp port has no offloads to turn on.)
+[ "$SUPER" = 0 ] || ctl port set "$T1" offload on
 ip -n "${HOSTS[0]}" addr flush dev "$T0"
 ip -n "${HOSTS[1]}" addr flush dev "$T1"
 

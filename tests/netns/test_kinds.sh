@@ -14,7 +14,7 @@
 #
 # TS_KINDS (default "afpacket") and TS_KIND_SUITES choose what runs.
 #
-# ts-timeout: 600
+# ts-timeout: 900
 set -u
 cd "$(dirname "$0")" || exit 1
 
