@@ -85,7 +85,7 @@ UNIT_TESTS   := $(BUILD)/tests/check_fdb $(BUILD)/tests/check_dataplane \
 	$(BUILD)/tests/check_ctl $(BUILD)/tests/check_vlan \
 	$(BUILD)/tests/check_dp_vlan $(BUILD)/tests/check_offload \
 	$(BUILD)/tests/check_ops $(BUILD)/tests/check_afpacket \
-	$(EXTRA_UNIT_TESTS)
+	$(BUILD)/tests/check_afxdp $(EXTRA_UNIT_TESTS)
 
 .PHONY: all deps test-deps demo test unit-test netns-test asan tsan install \
 	clean bench bench-micro bench-deps soak
@@ -164,6 +164,11 @@ $(BUILD)/tests/check_dp_vlan: $(call obj,tests/check_dp_vlan.c \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/check_offload: $(call obj,tests/check_offload.c \
+		$(DP_SRC) $(FDB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/check_afxdp: $(call obj,tests/check_afxdp.c \
 		$(DP_SRC) $(FDB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)

@@ -282,6 +282,25 @@ void port_afpacket_ring_geometry(const struct dp_port *port,
 				 unsigned int *frame_size,
 				 unsigned int *per_block, unsigned int *n_frames);
 
+/*
+ * For the unit tests: an afxdp port on rings and a UMEM in plain memory,
+ * with no socket; @r says where everything is, so that the test can play
+ * the kernel's side of each ring (fill and tx: consume; rx and comp:
+ * produce; a counter is a free-running index, an entry at index & (size
+ * - 1)).  The fill ring holds the first half of the UMEM, as after open.
+ */
+struct xdp_desc;
+struct port_afxdp_rings {
+	uint8_t *area;
+	uint32_t frame_size, n_frames, ring_size;
+	uint64_t *fill, *comp;			/* fill: 2 * ring_size */
+	struct xdp_desc *rx, *tx;
+	uint32_t *fill_prod, *fill_cons, *comp_prod, *comp_cons;
+	uint32_t *rx_prod, *rx_cons, *tx_prod, *tx_cons;
+	uint32_t *tx_flags;			/* XDP_RING_NEED_WAKEUP */
+};
+struct dp_port *port_afxdp_on_rings(struct port_afxdp_rings *r);
+
 /* The kinds (port_kinds.c lists them). */
 extern const struct port_ops port_tap_ops;
 extern const struct port_ops port_mem_ops;

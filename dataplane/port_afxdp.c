@@ -70,6 +70,7 @@
 
 struct afx_port {
 	struct dp_port up;
+	int fd;				/* the socket's; -1 in the unit tests */
 	int ifindex;
 	int promisc_fd;
 	bool brought_up;
@@ -84,10 +85,18 @@ struct afx_port {
 	 * pipeline's until the next rx_burst(). */
 	unsigned int n_held;
 	uint64_t held[AFX_MAX_BURST];
+	struct afx_test_rings *test;	/* port_afxdp_on_rings()'s */
 	/* The senders': free tx frames, under tx_lock. */
 	pthread_mutex_t tx_lock;
 	unsigned int n_free;
 	uint64_t free_tx[AFX_TX_FRAMES];
+};
+
+/* The rings' memory, when the unit tests play the kernel. */
+struct afx_test_rings {
+	uint32_t prod[4], cons[4], flags[4];
+	uint64_t fill[AFX_RING_SIZE * 2], comp[AFX_RING_SIZE];
+	struct xdp_desc rx[AFX_RING_SIZE], tx[AFX_RING_SIZE];
 };
 
 static struct afx_port *afx_port(struct dp_port *port)
@@ -109,6 +118,22 @@ static bool afx_fill(struct afx_port *xp, const uint64_t *addrs,
 	for (unsigned int i = 0; i < n; i++)
 		*xsk_ring_prod__fill_addr(&xp->fill, idx + i) = addrs[i];
 	xsk_ring_prod__submit(&xp->fill, n);
+	return true;
+}
+
+/* The first half of the UMEM to the fill ring, the second half on the
+ * free list for sending. */
+static bool afx_lend_frames(struct afx_port *xp)
+{
+	uint64_t addrs[AFX_RX_FRAMES];
+
+	for (unsigned int i = 0; i < AFX_RX_FRAMES; i++)
+		addrs[i] = (uint64_t)i * AFX_FRAME_SIZE;
+	if (!afx_fill(xp, addrs, AFX_RX_FRAMES))
+		return false;
+	for (unsigned int i = 0; i < AFX_TX_FRAMES; i++)
+		xp->free_tx[xp->n_free++] =
+			(uint64_t)(AFX_RX_FRAMES + i) * AFX_FRAME_SIZE;
 	return true;
 }
 
@@ -138,10 +163,9 @@ static int afx_rx_burst(struct dp_port *port, struct dp_io *io,
 	if (got)
 		xsk_ring_cons__release(&xp->rx, got);
 	else if (xsk_ring_prod__needs_wakeup(&xp->fill))
-		recvfrom(xsk_socket__fd(xp->xsk), NULL, 0, MSG_DONTWAIT, NULL,
-			 NULL);
-	if (!got && n)
-		return netdev_fd_gone(xsk_socket__fd(xp->xsk), xp->ifindex);
+		recvfrom(xp->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	if (!got && n && xp->fd >= 0)
+		return netdev_fd_gone(xp->fd, xp->ifindex);
 	return (int)got;
 }
 
@@ -161,12 +185,10 @@ static void afx_reap(struct afx_port *xp)
 /* Tell the kernel about @n new tx descriptors. */
 static void afx_kick(struct afx_port *xp, unsigned int n)
 {
-	int fd = xsk_socket__fd(xp->xsk);
-
 	if (!xsk_ring_prod__needs_wakeup(&xp->tx))
 		return;
 	for (unsigned int k = 0; k < n; k += AFX_KICK_BATCH)
-		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+		if (sendto(xp->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
 		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
 			break;
 }
@@ -230,6 +252,14 @@ static int afx_link_state(struct dp_port *port, struct port_link *link)
 static void afx_free(struct afx_port *xp)
 {
 	char name[IFNAMSIZ];
+
+	if (xp->test) {
+		free(xp->test);
+		free(xp->area);
+		pthread_mutex_destroy(&xp->tx_lock);
+		free(xp);
+		return;
+	}
 
 	/* The socket first: it holds the UMEM; the last socket of a
 	 * device takes libxdp's program off it. */
@@ -353,7 +383,6 @@ static int afx_open(const char *name, struct dp_port **port,
 		.frame_size = AFX_FRAME_SIZE,
 		.frame_headroom = 0,
 	};
-	uint64_t addrs[AFX_RX_FRAMES];
 	unsigned int flags, mtu = 0, queues;
 	struct afx_port *xp;
 	bool was_up = false;
@@ -369,6 +398,7 @@ static int afx_open(const char *name, struct dp_port **port,
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&xp->tx_lock, NULL);
+	xp->fd = -1;
 	xp->promisc_fd = -1;
 	xp->ifindex = (int)if_nametoindex(name);
 	if (!xp->ifindex) {
@@ -430,17 +460,13 @@ static int afx_open(const char *name, struct dp_port **port,
 		*why = afx_why(err);
 		goto out_free;
 	}
-	for (unsigned int i = 0; i < AFX_RX_FRAMES; i++)
-		addrs[i] = (uint64_t)i * AFX_FRAME_SIZE;
-	if (!afx_fill(xp, addrs, AFX_RX_FRAMES)) {
+	if (!afx_lend_frames(xp)) {
 		err = -ENOBUFS;
 		*why = "cannot fill the receive ring";
 		goto out_free;
 	}
-	for (unsigned int i = 0; i < AFX_TX_FRAMES; i++)
-		xp->free_tx[xp->n_free++] =
-			(uint64_t)(AFX_RX_FRAMES + i) * AFX_FRAME_SIZE;
-	xp->up.poll_fd = xsk_socket__fd(xp->xsk);
+	xp->fd = xsk_socket__fd(xp->xsk);
+	xp->up.poll_fd = xp->fd;
 	*port = &xp->up;
 	return 0;
 
@@ -457,3 +483,64 @@ const struct port_ops port_afxdp_ops = {
 	.link_state = afx_link_state,
 	.close = afx_close,
 };
+
+/* The rings of the unit tests: @n entries at @ring, counters @i of @t;
+ * a producer counts its free entries from cached_cons + size. */
+static void afx_test_prod(struct xsk_ring_prod *x, struct afx_test_rings *t,
+			  int i, void *ring, uint32_t n)
+{
+	*x = (struct xsk_ring_prod){
+		.cached_cons = n, .mask = n - 1, .size = n,
+		.producer = &t->prod[i], .consumer = &t->cons[i],
+		.ring = ring, .flags = &t->flags[i],
+	};
+}
+
+static void afx_test_cons(struct xsk_ring_cons *x, struct afx_test_rings *t,
+			  int i, void *ring, uint32_t n)
+{
+	*x = (struct xsk_ring_cons){
+		.mask = n - 1, .size = n,
+		.producer = &t->prod[i], .consumer = &t->cons[i],
+		.ring = ring, .flags = &t->flags[i],
+	};
+}
+
+struct dp_port *port_afxdp_on_rings(struct port_afxdp_rings *r)
+{
+	struct afx_port *xp = calloc(1, sizeof(*xp));
+	struct afx_test_rings *t;
+
+	if (!xp)
+		return NULL;
+	pthread_mutex_init(&xp->tx_lock, NULL);
+	xp->fd = -1;
+	xp->promisc_fd = -1;
+	xp->up.ops = &port_afxdp_ops;
+	xp->up.poll_fd = -1;
+	strcpy(xp->up.name, "rings");
+	xp->test = t = calloc(1, sizeof(*t));
+	xp->area = calloc(AFX_FRAMES, AFX_FRAME_SIZE);
+	if (!t || !xp->area) {
+		afx_free(xp);
+		return NULL;
+	}
+	afx_test_prod(&xp->fill, t, 0, t->fill, AFX_RING_SIZE * 2);
+	afx_test_cons(&xp->comp, t, 1, t->comp, AFX_RING_SIZE);
+	afx_test_cons(&xp->rx, t, 2, t->rx, AFX_RING_SIZE);
+	afx_test_prod(&xp->tx, t, 3, t->tx, AFX_RING_SIZE);
+	afx_lend_frames(xp);
+	*r = (struct port_afxdp_rings){
+		.area = xp->area,
+		.frame_size = AFX_FRAME_SIZE,
+		.n_frames = AFX_FRAMES,
+		.ring_size = AFX_RING_SIZE,
+		.fill = t->fill, .comp = t->comp, .rx = t->rx, .tx = t->tx,
+		.fill_prod = &t->prod[0], .fill_cons = &t->cons[0],
+		.comp_prod = &t->prod[1], .comp_cons = &t->cons[1],
+		.rx_prod = &t->prod[2], .rx_cons = &t->cons[2],
+		.tx_prod = &t->prod[3], .tx_cons = &t->cons[3],
+		.tx_flags = &t->flags[3],
+	};
+	return &xp->up;
+}
