@@ -109,7 +109,7 @@ static struct afx_port *afx_port(struct dp_port *port)
 static bool afx_fill(struct afx_port *xp, const uint64_t *addrs,
 		     unsigned int n)
 {
-	uint32_t idx;
+	uint32_t idx = 0;
 
 	if (!n)
 		return true;
@@ -141,7 +141,7 @@ static int afx_rx_burst(struct dp_port *port, struct dp_io *io,
 			struct dp_frame *frames, unsigned int n)
 {
 	struct afx_port *xp = afx_port(port);
-	uint32_t idx, got;
+	uint32_t idx = 0, got;
 
 	(void)io;
 	if (afx_fill(xp, xp->held, xp->n_held))
@@ -172,8 +172,8 @@ static int afx_rx_burst(struct dp_port *port, struct dp_io *io,
 /* Frames the kernel has sent, back on the free list.  Under tx_lock. */
 static void afx_reap(struct afx_port *xp)
 {
-	uint32_t idx, done = xsk_ring_cons__peek(&xp->comp, AFX_TX_FRAMES,
-						 &idx);
+	uint32_t idx = 0, done = xsk_ring_cons__peek(&xp->comp,
+						     AFX_TX_FRAMES, &idx);
 
 	for (uint32_t i = 0; i < done; i++)
 		xp->free_tx[xp->n_free++] =

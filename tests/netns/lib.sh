@@ -619,6 +619,43 @@ xfer()
 	fi
 }
 
+# ------------------------------------------------------------ TCP checks
+
+# tcp_xfer FROM_NS TO_NS TO_ADDR BYTES: a bounded transfer of BYTES
+# pseudo-random bytes (a new seed each time), which must arrive whole and
+# unchanged (tests/tools/tcpxfer hashes both ends); 30 s at most.
+TS_XFER_SEED=1
+tcp_xfer()
+{
+	local from=$1 to=$2 addr=$3 bytes=$4 srv i sent got
+	local tool=$BUILD/tests/tools/tcpxfer
+	[ -x "$tool" ] || fail "$tool not built (make binaries)"
+	TS_XFER_SEED=$((TS_XFER_SEED + 1))
+	ip netns exec "$to" "$tool" recv "$addr" 5201 30 \
+		>"$TS_TMP/xfer-r" 2>&1 &
+	srv=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -qs listening "$TS_TMP/xfer-r" && break
+		sleep 0.1
+	done
+	if ! sent=$(ip netns exec "$from" "$tool" send "$addr" 5201 \
+		"$bytes" "$TS_XFER_SEED" 30 2>&1); then
+		kill "$srv" 2>/dev/null
+		wait "$srv" 2>/dev/null
+		fail "transfer $from -> $addr: $sent"
+	fi
+	wait "$srv" || fail "receiver in $to: $(cat "$TS_TMP/xfer-r")"
+	got=$(tail -n 1 "$TS_TMP/xfer-r")
+	assert_eq "$from -> $addr: bytes and hash received" "$sent" "$got"
+}
+
+# csum_errors NS: TcpInCsumErrors of namespace NS.
+csum_errors()
+{
+	ip netns exec "$1" nstat -az TcpInCsumErrors |
+		awk '/TcpInCsumErrors/ {print $2}'
+}
+
 # ------------------------------------------------------- a kernel bridge
 
 # kbridge_add BRNS HOSTNS...: the reference switch - a Linux bridge in BRNS

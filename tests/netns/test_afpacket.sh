@@ -115,36 +115,11 @@ ok "a frame over the device's MTU is not sent, and counted"
 
 # --- TCP, offloads intact ----------------------------------------------------
 
-TCPXFER=$BUILD/tests/tools/tcpxfer
-[ -x "$TCPXFER" ] || fail "$TCPXFER not built (make binaries)"
 ip -n "$H0" addr add 198.18.5.1/24 dev "$T0"
 ip -n "$H1" addr add 198.18.5.2/24 dev "$T1"
 ip -n "$H3" addr add 198.18.5.4/24 dev "$X"
-BYTES=$((32 << 20))
-SEED=1
-# tcp FROM_NS TO_NS TO_ADDR: BYTES must arrive whole and unchanged.
-tcp()
-{
-	local from=$1 to=$2 addr=$3 srv i sent got
-	SEED=$((SEED + 1))
-	ip netns exec "$to" "$TCPXFER" recv "$addr" 5201 30 \
-		>"$TS_TMP/xfer-r" 2>&1 &
-	srv=$!
-	for ((i = 0; i < 50; i++)); do
-		grep -qs listening "$TS_TMP/xfer-r" && break
-		sleep 0.1
-	done
-	if ! sent=$(ip netns exec "$from" "$TCPXFER" send "$addr" 5201 \
-		"$BYTES" "$SEED" 30 2>&1); then
-		kill "$srv" 2>/dev/null
-		wait "$srv" 2>/dev/null
-		fail "transfer $from -> $addr: $sent"
-	fi
-	wait "$srv" || fail "receiver in $to: $(cat "$TS_TMP/xfer-r")"
-	got=$(tail -n 1 "$TS_TMP/xfer-r")
-	assert_eq "$from -> $addr: bytes and hash received" "$sent" "$got"
-}
-csum_errors() { ip netns exec "$1" nstat -az TcpInCsumErrors | awk '/TcpInCsumErrors/ {print $2}'; }
+# tcp FROM_NS TO_NS TO_ADDR: 32 MiB through, whole (lib.sh tcp_xfer).
+tcp() { tcp_xfer "$1" "$2" "$3" $((32 << 20)); }
 
 stats_save
 tcp "$H0" "$H1" 198.18.5.2

@@ -88,34 +88,8 @@ ip -n "$W" link set "${TAPS[2]}" master br0
 ip -n "$W" link set "$U0" master br0
 ip -n "$W" link set br0 up
 
-# tcp FROM_NS TO_NS TO_ADDR: a bounded transfer of $BYTES pseudo-random
-# bytes, which must arrive whole and unchanged (tcpxfer hashes both ends).
-TCPXFER=$BUILD/tests/tools/tcpxfer
-[ -x "$TCPXFER" ] || fail "$TCPXFER not built (make binaries)"
-SEED=1
-tcp()
-{
-	local from=$1 to=$2 addr=$3 srv i sent got
-	SEED=$((SEED + 1))
-	ip netns exec "$to" "$TCPXFER" recv "$addr" 5201 30 \
-		>"$TS_TMP/xfer-r" 2>&1 &
-	srv=$!
-	for ((i = 0; i < 50; i++)); do
-		grep -qs listening "$TS_TMP/xfer-r" && break
-		sleep 0.1
-	done
-	if ! sent=$(ip netns exec "$from" "$TCPXFER" send "$addr" 5201 \
-		"$BYTES" "$SEED" 30 2>&1); then
-		kill "$srv" 2>/dev/null
-		wait "$srv" 2>/dev/null
-		fail "transfer $from -> $addr: $sent"
-	fi
-	wait "$srv" || fail "receiver in $to: $(cat "$TS_TMP/xfer-r")"
-	got=$(tail -n 1 "$TS_TMP/xfer-r")
-	assert_eq "$from -> $addr: bytes and hash received" "$sent" "$got"
-}
-
-csum_errors() { ip netns exec "$1" nstat -az TcpInCsumErrors | awk '/TcpInCsumErrors/ {print $2}'; }
+# tcp FROM_NS TO_NS TO_ADDR: $BYTES through, whole (lib.sh tcp_xfer).
+tcp() { tcp_xfer "$1" "$2" "$3" "$BYTES"; }
 
 # avg TAP rx|tx: bytes per frame since stats_save.
 avg()
