@@ -188,9 +188,10 @@ void netdev_disable_ipv6(const char *name)
 	fclose(f);
 }
 
-int netdev_driver(const char *name, char *driver, size_t size)
+/* An ethtool request @cmd (its first field the command) about device
+ * @name in our namespace.  0 or -errno. */
+static int netdev_ethtool(const char *name, void *cmd)
 {
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr;
 	int fd, err = 0;
 
@@ -201,14 +202,33 @@ int netdev_driver(const char *name, char *driver, size_t size)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, name);
-	ifr.ifr_data = (void *)&info;
+	ifr.ifr_data = cmd;
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
 		err = -errno;
-	else
-		snprintf(driver, size, "%.*s", (int)sizeof(info.driver),
-			 info.driver);
 	close(fd);
 	return err;
+}
+
+int netdev_driver(const char *name, char *driver, size_t size)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	int err = netdev_ethtool(name, &info);
+
+	if (!err)
+		snprintf(driver, size, "%.*s", (int)sizeof(info.driver),
+			 info.driver);
+	return err;
+}
+
+unsigned int netdev_rx_queues(const char *name)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	unsigned int n;
+
+	if (netdev_ethtool(name, &ch))
+		return 1;
+	n = ch.rx_count + ch.combined_count;
+	return n ? n : 1;
 }
 
 int netdev_link_of_index(int ifindex, char name[16], bool *up,

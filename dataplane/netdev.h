@@ -48,6 +48,10 @@ int netdev_fd_gone(int fd, int ifindex);
  * -errno. */
 int netdev_promisc_hold(int ifindex);
 
+/* How many receive queues device @name has (ethtool's channels; 1 when
+ * it cannot say). */
+unsigned int netdev_rx_queues(const char *name);
+
 /* Whether the namespace @netns_fd is the daemon's own. */
 bool netdev_netns_is_own(int netns_fd);
 

@@ -35,16 +35,12 @@
 #include "dataplane/port.h"
 
 #include <errno.h>
-#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -282,25 +278,6 @@ static void afx_close(struct dp_port *port)
 	afx_free(afx_port(port));
 }
 
-/* The device's receive queues (1 when it cannot say). */
-static unsigned int afx_rx_queues(const char *name)
-{
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	unsigned int n = 1;
-
-	if (fd < 0)
-		return 1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_data = (void *)&ch;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr))
-		n = ch.rx_count + ch.combined_count;
-	close(fd);
-	return n ? n : 1;
-}
-
 /* libbpf and libxdp print to stderr; the daemon says what failed. */
 static int afx_quiet(enum libbpf_print_level level, const char *fmt,
 		     va_list ap)
@@ -416,7 +393,7 @@ static int afx_open(const char *name, struct dp_port **port,
 		goto out_free;
 	}
 	xp->up.mtu = mtu;
-	queues = afx_rx_queues(name);
+	queues = netdev_rx_queues(name);
 	if (queues > 1) {
 		*why = "it has several receive queues and afxdp reads queue 0 only (ethtool -L IFNAME combined 1, or type afpacket)";
 		err = -EOPNOTSUPP;

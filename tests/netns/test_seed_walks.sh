@@ -37,7 +37,7 @@
 # Port names are $TS_ID + the name above; pktio interface i is port i in
 # the order above.  ARP requests are 42-byte frames (46 tagged) as the
 # kernel sends them; the VLAN subnets are 198.18.100.0/24 and
-# 198.18.200.0/24 (the seed's 192.168.100.0/24, moved into RFC 2544
+# 198.18.200.0/24 (the seed's private /24s, moved into RFC 2544
 # space).
 #
 # Direction: in the seed a program holds tap0's file descriptor and the
